@@ -1,0 +1,1 @@
+# Each module below registers its classes on import.

@@ -1,0 +1,2 @@
+from . import (backbones, data_preprocessors, heads, layers, losses,  # noqa
+               necks, pose_estimators, recognizers)

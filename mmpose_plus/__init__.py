@@ -53,6 +53,13 @@ def _check_versions() -> None:
 
 _check_versions()
 
+# mmcv-lite has no compiled ops; mmcv warns about one of them on import even
+# though nothing here uses it.
+import warnings  # noqa: E402
+
+warnings.filterwarnings(
+    'ignore', message='Fail to import ``MultiScaleDeformableAttention``')
+
 # Our registries are children of mmaction2's: a plain name that we do not
 # define (Recognizer3D, PackActionInputs, AccMetric, ...) is looked up in the
 # parent, which therefore must be populated before any config is built.

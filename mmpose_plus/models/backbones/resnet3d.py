@@ -1,0 +1,899 @@
+"""3D ResNet backbones (I3D / SlowOnly / PoseC3D family).
+
+A 3D ResNet is a 2D ResNet whose convolutions carry an extra temporal axis.
+Which blocks get a temporal kernel ("inflation") is data: one flag per block.
+The state-dict layout matches mmaction2 1.1.0 (``conv1.conv.weight``,
+``conv1.bn.*``, ``layer1.0.conv1.conv.weight``,
+``layer1.0.downsample.conv.*``), so checkpoints trained with mmaction2 load
+with ``strict=True``.
+
+Variants are arguments or thin subclasses: every convolution (stem, blocks
+and shortcuts) is built from ``conv_cfg``, so
+``conv_cfg=dict(type=Conv2plus1d)`` turns the network into R(2+1)D, and
+:meth:`ResNet3d.make_res_layer` builds one residual stage for subclasses that
+add lateral connections.
+"""
+import os
+from collections import OrderedDict
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn as nn
+import torch.utils.checkpoint as checkpoint
+from mmcv.cnn import ConvModule, NonLocal3d, build_activation_layer
+from mmengine.logging import MMLogger
+from mmengine.model import BaseModule, Sequential
+from mmengine.model.weight_init import constant_init, kaiming_init
+from mmengine.runner.checkpoint import CheckpointLoader, load_checkpoint
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from mmpose_plus.registry import MODELS
+
+__all__ = ['BasicBlock3d', 'Bottleneck3d', 'ResNet3d']
+
+ConfigType = Dict
+OptMultiConfig = Optional[Union[Dict, List[Dict]]]
+IntOrSeq = Union[int, Sequence[int]]
+
+_STYLES = ('pytorch', 'caffe')
+_INFLATE_STYLES = ('3x1x1', '3x3x3')
+
+
+def _check_choice(name: str, value: str, choices: Sequence[str]) -> None:
+    if value not in choices:
+        raise ValueError(f'{name} must be one of {list(choices)}, '
+                         f'got {value!r}')
+
+
+def _per_block_flags(value: IntOrSeq, num_blocks: int,
+                     what: str) -> Tuple[bool, ...]:
+    """Expand a stage-level flag (int) or a per-block tuple into bools."""
+    if isinstance(value, int):
+        return (bool(value), ) * num_blocks
+    value = tuple(value)
+    if len(value) != num_blocks:
+        raise ValueError(f'{what} has {len(value)} entries {value} but the '
+                         f'stage has {num_blocks} blocks')
+    return tuple(bool(v) for v in value)
+
+
+def _per_stage(value: Union[int, Sequence], num_stages: int,
+               name: str) -> tuple:
+    """Broadcast an int to every stage, or check a per-stage sequence."""
+    if isinstance(value, int):
+        return (value, ) * num_stages
+    value = tuple(value)
+    if len(value) != num_stages:
+        raise ValueError(f'{name} has {len(value)} entries {value} but '
+                         f'num_stages={num_stages}; give one entry per stage')
+    return value
+
+
+class _ResBlock3d(BaseModule):
+    """Shared residual wiring of the 3D blocks.
+
+    Subclasses build ``conv1``..``convN`` (the residual branch, last one
+    without activation) and list their names in ``_branch_names``. The
+    shortcut receives the block *input*, so ``downsample`` maps the input
+    channels/strides to the branch output before the sum.
+    """
+
+    expansion = 1
+    _branch_names: Tuple[str, ...] = ()
+
+    def __init__(self,
+                 inplanes: int,
+                 planes: int,
+                 non_local: bool,
+                 non_local_cfg: Optional[ConfigType],
+                 act_cfg: ConfigType,
+                 with_cp: bool,
+                 init_cfg: OptMultiConfig = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.inplanes = inplanes
+        self.planes = planes
+        self.with_cp = with_cp
+        self.non_local = non_local
+        self.non_local_cfg = dict(non_local_cfg or {})
+        self.act_cfg = act_cfg
+
+    def _build_tail(self, downsample: Optional[nn.Module]) -> None:
+        """Register the shortcut, final activation and non-local block.
+
+        Called after the branch convs so that the state-dict order is
+        ``conv1.. , downsample, non_local_block`` as in mmaction2.
+        """
+        self.downsample = downsample
+        self.relu = build_activation_layer(self.act_cfg)
+        if self.non_local:
+            self.non_local_block = NonLocal3d(self.planes * self.expansion,
+                                              **self.non_local_cfg)
+
+    @property
+    def last_norm(self) -> nn.Module:
+        """Norm layer closing the residual branch (zero-init target)."""
+        return getattr(self, self._branch_names[-1]).norm
+
+    def _residual_sum(self, x: torch.Tensor) -> torch.Tensor:
+        out = x
+        for name in self._branch_names:
+            out = getattr(self, name)(out)
+        shortcut = x if self.downsample is None else self.downsample(x)
+        return out + shortcut
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.with_cp and torch.is_grad_enabled():
+            # Non-reentrant checkpointing also yields parameter gradients
+            # when ``x`` itself does not require grad (the first block).
+            out = checkpoint.checkpoint(
+                self._residual_sum, x, use_reentrant=False)
+        else:
+            out = self._residual_sum(x)
+        out = self.relu(out)
+        if self.non_local:
+            out = self.non_local_block(out)
+        return out
+
+
+class BasicBlock3d(_ResBlock3d):
+    """Two-conv residual block (ResNet-18/34) with optional inflation.
+
+    Both convolutions are 3x3 spatially; an inflated block gives both a
+    temporal extent of 3. The strides sit on the first conv whatever
+    ``style`` is, and ``inflate_style`` is accepted but has no effect
+    (matching mmaction2).
+
+    Args:
+        inplanes (int): Input channels.
+        planes (int): Output channels (``expansion`` is 1).
+        spatial_stride (int): Spatial stride of the first conv. Default 1.
+        temporal_stride (int): Temporal stride of the first conv. Default 1.
+        dilation (int): Spatial dilation of the first conv. Default 1.
+        downsample (nn.Module, optional): Shortcut projection. Default None.
+        style (str): ``'pytorch'`` or ``'caffe'``. Default ``'pytorch'``.
+        inflate (bool): Use 3x3x3 kernels instead of 1x3x3. Default True.
+        inflate_style (str): ``'3x1x1'`` or ``'3x3x3'``. Default '3x1x1'.
+        non_local (bool): Append a NonLocal3d after the block. Default False.
+        non_local_cfg (dict, optional): Kwargs of NonLocal3d. Default None.
+        conv_cfg (dict): Conv layer config. Default ``dict(type='Conv3d')``.
+        norm_cfg (dict): Norm layer config. Default ``dict(type='BN3d')``.
+        act_cfg (dict): Activation config. Default ``dict(type='ReLU')``.
+        with_cp (bool): Gradient checkpointing of the branch. Default False.
+        init_cfg (dict or list[dict], optional): Init config. Default None.
+
+    Example:
+        >>> block = BasicBlock3d(64, 64)
+        >>> block(torch.rand(1, 64, 4, 8, 8)).shape
+        torch.Size([1, 64, 4, 8, 8])
+    """
+
+    expansion = 1
+    _branch_names = ('conv1', 'conv2')
+
+    def __init__(self,
+                 inplanes: int,
+                 planes: int,
+                 spatial_stride: int = 1,
+                 temporal_stride: int = 1,
+                 dilation: int = 1,
+                 downsample: Optional[nn.Module] = None,
+                 style: str = 'pytorch',
+                 inflate: bool = True,
+                 inflate_style: str = '3x1x1',
+                 non_local: bool = False,
+                 non_local_cfg: Optional[ConfigType] = None,
+                 conv_cfg: ConfigType = dict(type='Conv3d'),
+                 norm_cfg: ConfigType = dict(type='BN3d'),
+                 act_cfg: ConfigType = dict(type='ReLU'),
+                 with_cp: bool = False,
+                 init_cfg: OptMultiConfig = None) -> None:
+        _check_choice('style', style, _STYLES)
+        _check_choice('inflate_style', inflate_style, _INFLATE_STYLES)
+        super().__init__(inplanes, planes, non_local, non_local_cfg, act_cfg,
+                         with_cp, init_cfg)
+        self.spatial_stride = spatial_stride
+        self.temporal_stride = temporal_stride
+        self.dilation = dilation
+        self.style = style
+        self.inflate = inflate
+        self.inflate_style = inflate_style
+        kt = 3 if inflate else 1
+        pt = kt // 2
+        self.conv1 = ConvModule(
+            inplanes,
+            planes, (kt, 3, 3),
+            stride=(temporal_stride, spatial_stride, spatial_stride),
+            padding=(pt, dilation, dilation),
+            dilation=(1, dilation, dilation),
+            bias=False,
+            conv_cfg=conv_cfg,
+            norm_cfg=norm_cfg,
+            act_cfg=act_cfg)
+        self.conv2 = ConvModule(
+            planes,
+            planes * self.expansion, (kt, 3, 3),
+            stride=1,
+            padding=(pt, 1, 1),
+            bias=False,
+            conv_cfg=conv_cfg,
+            norm_cfg=norm_cfg,
+            act_cfg=None)
+        self._build_tail(downsample)
+
+
+class Bottleneck3d(_ResBlock3d):
+    """1x1 -> 3x3 -> 1x1 residual block (ResNet-50/101/152), 3D.
+
+    Inflation gives a temporal extent of 3 to the first conv
+    (``inflate_style='3x1x1'``) or to the 3x3 conv (``'3x3x3'``). With
+    ``style='pytorch'`` the strides sit on the 3x3 conv, with ``'caffe'`` on
+    the first 1x1 conv.
+
+    Args:
+        inplanes (int): Input channels.
+        planes (int): Bottleneck width; the output has ``4 * planes``.
+        spatial_stride (int): Spatial stride of the block. Default 1.
+        temporal_stride (int): Temporal stride of the block. Default 1.
+        dilation (int): Spatial dilation of the 3x3 conv. Default 1.
+        downsample (nn.Module, optional): Shortcut projection. Default None.
+        style (str): ``'pytorch'`` or ``'caffe'``. Default ``'pytorch'``.
+        inflate (bool): Give the block a temporal kernel. Default True.
+        inflate_style (str): ``'3x1x1'`` or ``'3x3x3'``. Default '3x1x1'.
+        non_local (bool): Append a NonLocal3d after the block. Default False.
+        non_local_cfg (dict, optional): Kwargs of NonLocal3d. Default None.
+        conv_cfg (dict): Conv layer config. Default ``dict(type='Conv3d')``.
+        norm_cfg (dict): Norm layer config. Default ``dict(type='BN3d')``.
+        act_cfg (dict): Activation config. Default ``dict(type='ReLU')``.
+        with_cp (bool): Gradient checkpointing of the branch. Default False.
+        init_cfg (dict or list[dict], optional): Init config. Default None.
+
+    Example:
+        >>> block = Bottleneck3d(64, 16, spatial_stride=2,
+        ...                      downsample=ConvModule(
+        ...                          64, 64, 1, stride=(1, 2, 2), bias=False,
+        ...                          conv_cfg=dict(type='Conv3d'),
+        ...                          norm_cfg=dict(type='BN3d'),
+        ...                          act_cfg=None))
+        >>> block(torch.rand(1, 64, 4, 8, 8)).shape
+        torch.Size([1, 64, 4, 4, 4])
+    """
+
+    expansion = 4
+    _branch_names = ('conv1', 'conv2', 'conv3')
+
+    def __init__(self,
+                 inplanes: int,
+                 planes: int,
+                 spatial_stride: int = 1,
+                 temporal_stride: int = 1,
+                 dilation: int = 1,
+                 downsample: Optional[nn.Module] = None,
+                 style: str = 'pytorch',
+                 inflate: bool = True,
+                 inflate_style: str = '3x1x1',
+                 non_local: bool = False,
+                 non_local_cfg: Optional[ConfigType] = None,
+                 conv_cfg: ConfigType = dict(type='Conv3d'),
+                 norm_cfg: ConfigType = dict(type='BN3d'),
+                 act_cfg: ConfigType = dict(type='ReLU'),
+                 with_cp: bool = False,
+                 init_cfg: OptMultiConfig = None) -> None:
+        _check_choice('style', style, _STYLES)
+        _check_choice('inflate_style', inflate_style, _INFLATE_STYLES)
+        super().__init__(inplanes, planes, non_local, non_local_cfg, act_cfg,
+                         with_cp, init_cfg)
+        self.spatial_stride = spatial_stride
+        self.temporal_stride = temporal_stride
+        self.dilation = dilation
+        self.style = style
+        self.inflate = inflate
+        self.inflate_style = inflate_style
+
+        block_stride = (temporal_stride, spatial_stride, spatial_stride)
+        if style == 'pytorch':
+            stride1, stride2 = 1, block_stride
+        else:
+            stride1, stride2 = block_stride, 1
+        # Temporal extent of the 1x1 and the 3x3 conv.
+        kt1 = 3 if inflate and inflate_style == '3x1x1' else 1
+        kt2 = 3 if inflate and inflate_style == '3x3x3' else 1
+
+        self.conv1 = ConvModule(
+            inplanes,
+            planes, (kt1, 1, 1),
+            stride=stride1,
+            padding=(kt1 // 2, 0, 0),
+            bias=False,
+            conv_cfg=conv_cfg,
+            norm_cfg=norm_cfg,
+            act_cfg=act_cfg)
+        self.conv2 = ConvModule(
+            planes,
+            planes, (kt2, 3, 3),
+            stride=stride2,
+            padding=(kt2 // 2, dilation, dilation),
+            dilation=(1, dilation, dilation),
+            bias=False,
+            conv_cfg=conv_cfg,
+            norm_cfg=norm_cfg,
+            act_cfg=act_cfg)
+        self.conv3 = ConvModule(
+            planes,
+            planes * self.expansion,
+            1,
+            bias=False,
+            conv_cfg=conv_cfg,
+            norm_cfg=norm_cfg,
+            act_cfg=None)
+        self._build_tail(downsample)
+
+
+@MODELS.register_module()
+class ResNet3d(BaseModule):
+    """3D ResNet backbone (I3D-style inflation), mmaction2-compatible.
+
+    Layout: ``conv1`` (ConvModule stem) -> ``maxpool`` (if ``with_pool1``)
+    -> ``layer1`` -> ``pool2`` (temporal /2, if ``with_pool2``) ->
+    ``layer2`` ... ``layerN``.
+
+    Args:
+        depth (int): One of 18, 34, 50, 101, 152. Default 50.
+        pretrained (str, optional): Local checkpoint path; a 2D torchvision
+            layout ResNet when ``pretrained2d`` (inflated), else a 3D
+            checkpoint of this model. Default None.
+        stage_blocks (Sequence[int], optional): Blocks per stage; default is
+            the depth's table truncated to ``num_stages``.
+        pretrained2d (bool): ``pretrained`` is a 2D ResNet. Default True.
+        in_channels (int): Input channels. Default 3.
+        num_stages (int): Number of residual stages, 1..4. Default 4.
+        base_channels (int): Stem output channels. Default 64.
+        out_indices (Sequence[int]): Stages whose outputs are returned.
+            Default ``(3, )``.
+        spatial_strides (Sequence[int]): Per stage. Default ``(1, 2, 2, 2)``.
+        temporal_strides (Sequence[int]): Per stage. Default ``(1, 1, 1, 1)``.
+        dilations (Sequence[int]): Per stage. Default ``(1, 1, 1, 1)``.
+        conv1_kernel (Sequence[int]): Stem kernel (t, h, w). Default
+            ``(3, 7, 7)``.
+        conv1_stride_s (int): Stem spatial stride. Default 2.
+        conv1_stride_t (int): Stem temporal stride. Default 1.
+        pool1_stride_s (int): Stem max-pool spatial stride. Default 2.
+        pool1_stride_t (int): Stem max-pool temporal stride. Default 1.
+        with_pool1 (bool): Use the stem max-pool. Default True.
+        with_pool2 (bool): Halve time after ``layer1``. Default True.
+        style (str): ``'pytorch'`` (stride on the 3x3 conv) or ``'caffe'``
+            (stride on the first 1x1). Default ``'pytorch'``.
+        frozen_stages (int): Freeze the stem (0) and stages ``1..k``;
+            -1 freezes nothing. Default -1.
+        inflate (int | Sequence): An int for every block, or per stage an
+            int or a tuple with one flag per block. Default 1.
+        inflate_style (str): ``'3x1x1'`` or ``'3x3x3'``. Default '3x1x1'.
+        conv_cfg (dict): Config of every conv (stem, blocks, shortcuts).
+            Default ``dict(type='Conv3d')``.
+        norm_cfg (dict): Norm config. Default
+            ``dict(type='BN3d', requires_grad=True)``.
+        act_cfg (dict): Activation config. Default
+            ``dict(type='ReLU', inplace=True)``.
+        norm_eval (bool): Keep BN layers in eval mode while training.
+            Default False.
+        with_cp (bool): Gradient checkpointing in every block. Default False.
+        non_local (int | Sequence): Like ``inflate``, flags for NonLocal3d
+            after blocks. Default 0.
+        non_local_cfg (dict, optional): Kwargs of NonLocal3d. Default None.
+        zero_init_residual (bool): Zero the last BN of every block in
+            :meth:`init_weights`. Default True.
+        init_cfg (dict or list[dict], optional): Applied by
+            :meth:`init_weights` after the default init when no
+            ``pretrained`` is given. Default None.
+
+    Example:
+        >>> model = ResNet3d(depth=18, base_channels=8, out_indices=(0, 3))
+        >>> outs = model(torch.rand(1, 3, 8, 64, 64))
+        >>> [tuple(o.shape) for o in outs]
+        [(1, 8, 4, 16, 16), (1, 64, 4, 2, 2)]
+    """
+
+    arch_settings = {
+        18: (BasicBlock3d, (2, 2, 2, 2)),
+        34: (BasicBlock3d, (3, 4, 6, 3)),
+        50: (Bottleneck3d, (3, 4, 6, 3)),
+        101: (Bottleneck3d, (3, 4, 23, 3)),
+        152: (Bottleneck3d, (3, 8, 36, 3)),
+    }
+
+    def __init__(self,
+                 depth: int = 50,
+                 pretrained: Optional[str] = None,
+                 stage_blocks: Optional[Sequence[int]] = None,
+                 pretrained2d: bool = True,
+                 in_channels: int = 3,
+                 num_stages: int = 4,
+                 base_channels: int = 64,
+                 out_indices: Sequence[int] = (3, ),
+                 spatial_strides: Sequence[int] = (1, 2, 2, 2),
+                 temporal_strides: Sequence[int] = (1, 1, 1, 1),
+                 dilations: Sequence[int] = (1, 1, 1, 1),
+                 conv1_kernel: Sequence[int] = (3, 7, 7),
+                 conv1_stride_s: int = 2,
+                 conv1_stride_t: int = 1,
+                 pool1_stride_s: int = 2,
+                 pool1_stride_t: int = 1,
+                 with_pool1: bool = True,
+                 with_pool2: bool = True,
+                 style: str = 'pytorch',
+                 frozen_stages: int = -1,
+                 inflate: Union[int, Sequence] = 1,
+                 inflate_style: str = '3x1x1',
+                 conv_cfg: ConfigType = dict(type='Conv3d'),
+                 norm_cfg: ConfigType = dict(type='BN3d', requires_grad=True),
+                 act_cfg: ConfigType = dict(type='ReLU', inplace=True),
+                 norm_eval: bool = False,
+                 with_cp: bool = False,
+                 non_local: Union[int, Sequence] = 0,
+                 non_local_cfg: Optional[ConfigType] = None,
+                 zero_init_residual: bool = True,
+                 init_cfg: OptMultiConfig = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if depth not in self.arch_settings:
+            raise ValueError(f'invalid depth {depth!r} for '
+                             f'{type(self).__name__}; valid depths: '
+                             f'{sorted(self.arch_settings)}')
+        if not 1 <= num_stages <= 4:
+            raise ValueError(f'num_stages must be in 1..4, got {num_stages}')
+        if pretrained is not None and not isinstance(pretrained, str):
+            raise TypeError('pretrained must be a file path (str) or None, '
+                            f'got {type(pretrained).__name__}')
+        _check_choice('style', style, _STYLES)
+        _check_choice('inflate_style', inflate_style, _INFLATE_STYLES)
+
+        self.depth = depth
+        self.pretrained = pretrained
+        self.pretrained2d = pretrained2d
+        self.in_channels = in_channels
+        self.base_channels = base_channels
+        self.num_stages = num_stages
+        self.block, default_blocks = self.arch_settings[depth]
+        if stage_blocks is None:
+            stage_blocks = default_blocks[:num_stages]
+        self.stage_blocks = _per_stage(stage_blocks, num_stages,
+                                       'stage_blocks')
+        self.out_indices = tuple(out_indices)
+        if not self.out_indices or not all(
+                0 <= i < num_stages for i in self.out_indices):
+            raise ValueError(f'out_indices {self.out_indices} must be '
+                             f'non-empty, each in 0..{num_stages - 1}')
+        self.spatial_strides = _per_stage(spatial_strides, num_stages,
+                                          'spatial_strides')
+        self.temporal_strides = _per_stage(temporal_strides, num_stages,
+                                           'temporal_strides')
+        self.dilations = _per_stage(dilations, num_stages, 'dilations')
+        self.stage_inflations = _per_stage(inflate, num_stages, 'inflate')
+        self.non_local_stages = _per_stage(non_local, num_stages,
+                                           'non_local')
+        if not -1 <= frozen_stages <= num_stages:
+            raise ValueError(f'frozen_stages must be in -1..{num_stages}, '
+                             f'got {frozen_stages}')
+
+        self.conv1_kernel = tuple(conv1_kernel)
+        if len(self.conv1_kernel) != 3:
+            raise ValueError('conv1_kernel must be (t, h, w), got '
+                             f'{self.conv1_kernel}')
+        self.conv1_stride_s = conv1_stride_s
+        self.conv1_stride_t = conv1_stride_t
+        self.pool1_stride_s = pool1_stride_s
+        self.pool1_stride_t = pool1_stride_t
+        self.with_pool1 = with_pool1
+        self.with_pool2 = with_pool2
+        self.style = style
+        self.frozen_stages = frozen_stages
+        self.inflate_style = inflate_style
+        # Private copies: a config dict shared between models must not be
+        # altered by one of them.
+        self.conv_cfg = dict(conv_cfg)
+        self.norm_cfg = dict(norm_cfg)
+        self.act_cfg = dict(act_cfg)
+        self.non_local_cfg = dict(non_local_cfg or {})
+        self.norm_eval = norm_eval
+        self.with_cp = with_cp
+        self.zero_init_residual = zero_init_residual
+
+        self._make_stem_layer()
+
+        self.res_layers: List[str] = []
+        self.inplanes = base_channels
+        for i, num_blocks in enumerate(self.stage_blocks):
+            planes = base_channels * 2**i
+            stage_in = self.inplanes + self._extra_stage_inplanes(
+                i, self.inplanes)
+            res_layer = self.make_res_layer(
+                self.block,
+                stage_in,
+                planes,
+                num_blocks,
+                spatial_stride=self.spatial_strides[i],
+                temporal_stride=self.temporal_strides[i],
+                dilation=self.dilations[i],
+                style=style,
+                inflate=self.stage_inflations[i],
+                inflate_style=inflate_style,
+                non_local=self.non_local_stages[i],
+                non_local_cfg=self.non_local_cfg,
+                conv_cfg=self.conv_cfg,
+                norm_cfg=self.norm_cfg,
+                act_cfg=self.act_cfg,
+                with_cp=with_cp)
+            self.inplanes = planes * self.block.expansion
+            layer_name = f'layer{i + 1}'
+            self.add_module(layer_name, res_layer)
+            self.res_layers.append(layer_name)
+
+        self.feat_dim = (self.block.expansion * base_channels *
+                         2**(num_stages - 1))
+
+    # ------------------------------------------------------------------
+    # construction
+    # ------------------------------------------------------------------
+    def _extra_stage_inplanes(self, stage_idx: int,
+                              stage_inplanes: int) -> int:
+        """Channels concatenated to a stage's input (lateral fusion hook).
+
+        Args:
+            stage_idx (int): 0-based stage index.
+            stage_inplanes (int): Channels produced by the previous stage
+                (the stem for stage 0) of this network.
+
+        Returns:
+            int: Extra input channels of the stage's first block; 0 here.
+        """
+        return 0
+
+    def _make_stem_layer(self) -> None:
+        """Build ``conv1`` (conv + norm + act) and the two pooling layers."""
+        self.conv1 = ConvModule(
+            self.in_channels,
+            self.base_channels,
+            kernel_size=self.conv1_kernel,
+            stride=(self.conv1_stride_t, self.conv1_stride_s,
+                    self.conv1_stride_s),
+            padding=tuple((k - 1) // 2 for k in self.conv1_kernel),
+            bias=False,
+            conv_cfg=self.conv_cfg,
+            norm_cfg=self.norm_cfg,
+            act_cfg=self.act_cfg)
+        self.maxpool = nn.MaxPool3d(
+            kernel_size=(1, 3, 3),
+            stride=(self.pool1_stride_t, self.pool1_stride_s,
+                    self.pool1_stride_s),
+            padding=(0, 1, 1))
+        self.pool2 = nn.MaxPool3d(kernel_size=(2, 1, 1), stride=(2, 1, 1))
+
+    def make_res_layer(self,
+                       block: type,
+                       inplanes: int,
+                       planes: int,
+                       blocks: int,
+                       spatial_stride: int = 1,
+                       temporal_stride: int = 1,
+                       dilation: int = 1,
+                       style: str = 'pytorch',
+                       inflate: IntOrSeq = 1,
+                       inflate_style: str = '3x1x1',
+                       non_local: IntOrSeq = 0,
+                       non_local_cfg: Optional[ConfigType] = None,
+                       conv_cfg: Optional[ConfigType] = None,
+                       norm_cfg: Optional[ConfigType] = None,
+                       act_cfg: Optional[ConfigType] = None,
+                       with_cp: bool = False) -> Sequential:
+        """Build one residual stage.
+
+        Only the first block strides and may change the channel count; it
+        gets a 1x1x1 ``downsample`` shortcut (conv + norm, built from
+        ``conv_cfg``) when its output shape differs from its input.
+
+        Args:
+            block (type): :class:`BasicBlock3d`, :class:`Bottleneck3d` or a
+                subclass with the same constructor.
+            inplanes (int): Input channels of the first block.
+            planes (int): Block width; the stage outputs
+                ``planes * block.expansion`` channels.
+            blocks (int): Number of blocks.
+            spatial_stride (int): Spatial stride of the first block.
+            temporal_stride (int): Temporal stride of the first block.
+            dilation (int): Spatial dilation of every block.
+            style (str): ``'pytorch'`` or ``'caffe'``.
+            inflate (int | Sequence[int]): One flag for all blocks or one per
+                block.
+            inflate_style (str): ``'3x1x1'`` or ``'3x3x3'``.
+            non_local (int | Sequence[int]): Like ``inflate``, for NonLocal3d.
+            non_local_cfg (dict, optional): Kwargs of NonLocal3d.
+            conv_cfg (dict, optional): Conv config of every conv.
+            norm_cfg (dict, optional): Norm config.
+            act_cfg (dict, optional): Activation config.
+            with_cp (bool): Gradient checkpointing.
+
+        Returns:
+            Sequential: The stage, blocks named ``0``, ``1``, ...
+        """
+        conv_cfg = dict(type='Conv3d') if conv_cfg is None else conv_cfg
+        norm_cfg = dict(type='BN3d') if norm_cfg is None else norm_cfg
+        act_cfg = dict(type='ReLU') if act_cfg is None else act_cfg
+        inflate_flags = _per_block_flags(inflate, blocks, 'inflate')
+        non_local_flags = _per_block_flags(non_local, blocks, 'non_local')
+        outplanes = planes * block.expansion
+
+        downsample = None
+        # A temporal stride alone also changes the shape of the branch
+        # output, so it needs the projection too.
+        if (spatial_stride != 1 or temporal_stride != 1
+                or inplanes != outplanes):
+            downsample = ConvModule(
+                inplanes,
+                outplanes,
+                kernel_size=1,
+                stride=(temporal_stride, spatial_stride, spatial_stride),
+                bias=False,
+                conv_cfg=conv_cfg,
+                norm_cfg=norm_cfg,
+                act_cfg=None)
+
+        layers = []
+        for i in range(blocks):
+            first = i == 0
+            layers.append(
+                block(
+                    inplanes if first else outplanes,
+                    planes,
+                    spatial_stride=spatial_stride if first else 1,
+                    temporal_stride=temporal_stride if first else 1,
+                    dilation=dilation,
+                    downsample=downsample if first else None,
+                    style=style,
+                    inflate=inflate_flags[i],
+                    inflate_style=inflate_style,
+                    non_local=non_local_flags[i],
+                    non_local_cfg=non_local_cfg,
+                    conv_cfg=conv_cfg,
+                    norm_cfg=norm_cfg,
+                    act_cfg=act_cfg,
+                    with_cp=with_cp))
+        return Sequential(*layers)
+
+    # ------------------------------------------------------------------
+    # weights
+    # ------------------------------------------------------------------
+    @staticmethod
+    def _check_local_file(path: str) -> None:
+        if not os.path.isfile(path):
+            raise FileNotFoundError(
+                f'pretrained checkpoint {path!r} is not a local file; '
+                'only local paths are loaded (download it first)')
+
+    def _named_inflatable_modules(self) -> Iterator[Tuple[str, ConvModule]]:
+        """Conv modules that have a counterpart in a 2D ResNet."""
+        for name, module in self.named_modules():
+            if isinstance(module, ConvModule) and 'non_local' not in name:
+                yield name, module
+
+    @staticmethod
+    def _torchvision_names(name: str) -> Tuple[str, str]:
+        """Map a ConvModule name to the (conv, bn) names of a 2D ResNet.
+
+        ``layer1.0.downsample`` -> ``layer1.0.downsample.0/.1``;
+        ``layer1.0.conv2`` -> ``layer1.0.conv2`` / ``layer1.0.bn2``;
+        ``conv1`` -> ``conv1`` / ``bn1``.
+        """
+        if name.endswith('downsample'):
+            return f'{name}.0', f'{name}.1'
+        head, _, last = name.rpartition('.')
+        bn = last.replace('conv', 'bn')
+        return name, f'{head}.{bn}' if head else bn
+
+    @staticmethod
+    def inflate_conv_weight(weight_2d: torch.Tensor,
+                            shape_3d: Sequence[int]) -> torch.Tensor:
+        """Inflate a 2D conv weight to a 3D shape.
+
+        ``(O, I, h, w)`` becomes ``(O, I', t, h, w)``: repeated ``t`` times
+        along time and divided by ``t`` (a static clip gives the 2D response).
+        When ``I' > I`` (inputs widened by lateral connections) the extra
+        input channels are zero.
+
+        Args:
+            weight_2d (Tensor): 2D weight ``(O, I, h, w)``.
+            shape_3d (Sequence[int]): Target ``(O, I', t, h, w)``.
+
+        Returns:
+            Tensor: The inflated weight.
+
+        Example:
+            >>> w = torch.ones(4, 2, 3, 3)
+            >>> ResNet3d.inflate_conv_weight(w, (4, 3, 5, 3, 3)).shape
+            torch.Size([4, 3, 5, 3, 3])
+        """
+        out_c, in_c, t, h, w = shape_3d
+        if (weight_2d.dim() != 4 or weight_2d.shape[0] != out_c
+                or tuple(weight_2d.shape[2:]) != (h, w)
+                or weight_2d.shape[1] > in_c):
+            raise ValueError(f'cannot inflate a 2D weight of shape '
+                             f'{tuple(weight_2d.shape)} to {tuple(shape_3d)}')
+        weight = weight_2d.unsqueeze(2).repeat(1, 1, t, 1, 1) / t
+        if weight_2d.shape[1] < in_c:
+            pad = weight.new_zeros(out_c, in_c - weight_2d.shape[1], t, h, w)
+            weight = torch.cat([weight, pad], dim=1)
+        return weight
+
+    def inflate_weights(self, logger: Optional[MMLogger] = None) -> List[str]:
+        """Load ``self.pretrained``, a 2D ResNet, inflating its convs.
+
+        The checkpoint uses the torchvision layout (``conv1.weight``,
+        ``bn1.*``, ``layer1.0.conv1.weight``, ``layer1.0.downsample.0/1.*``),
+        optionally wrapped in ``{'state_dict': ...}``.
+
+        Args:
+            logger (MMLogger, optional): Where to report skipped entries.
+
+        Returns:
+            list[str]: The 2D keys that were loaded.
+        """
+        logger = logger or MMLogger.get_current_instance()
+        self._check_local_file(self.pretrained)
+        ckpt = CheckpointLoader.load_checkpoint(
+            self.pretrained, map_location='cpu')
+        state_2d = ckpt
+        for wrapper in ('state_dict', 'model'):
+            if isinstance(state_2d, dict) and wrapper in state_2d:
+                state_2d = state_2d[wrapper]
+        state_2d = OrderedDict(
+            (k[len('module.'):] if k.startswith('module.') else k, v)
+            for k, v in state_2d.items())
+
+        loaded: List[str] = []
+        missing: List[str] = []
+        for name, module in self._named_inflatable_modules():
+            conv_name, bn_name = self._torchvision_names(name)
+            w_key = f'{conv_name}.weight'
+            conv = module.conv
+            weight = getattr(conv, 'weight', None)
+            if w_key not in state_2d:
+                missing.append(w_key)
+            elif not isinstance(weight, torch.Tensor) or weight.dim() != 5:
+                logger.warning(f'{name}: {type(conv).__name__} has no 5D '
+                               'weight, not inflated')
+            else:
+                try:
+                    new_w = self.inflate_conv_weight(state_2d[w_key],
+                                                     weight.shape)
+                except ValueError as err:
+                    logger.warning(f'{w_key}: {err}; not loaded')
+                else:
+                    with torch.no_grad():
+                        weight.copy_(new_w)
+                    loaded.append(w_key)
+                    b_key = f'{conv_name}.bias'
+                    if conv.bias is not None and b_key in state_2d:
+                        with torch.no_grad():
+                            conv.bias.copy_(state_2d[b_key])
+                        loaded.append(b_key)
+            if module.with_norm:
+                loaded += self._load_norm(module.norm, bn_name, state_2d,
+                                          logger)
+        if missing:
+            logger.warning(f'not in the 2D checkpoint: {missing}')
+        unused = sorted(set(state_2d) - set(loaded))
+        if unused:
+            logger.info(f'2D checkpoint entries not used: {unused}')
+        return loaded
+
+    @staticmethod
+    def _load_norm(norm: nn.Module, prefix: str, state_2d: Dict,
+                   logger: MMLogger) -> List[str]:
+        loaded = []
+        tensors = dict(norm.named_parameters())
+        tensors.update(norm.named_buffers())
+        for key, dst in tensors.items():
+            src = state_2d.get(f'{prefix}.{key}')
+            if src is None:
+                continue
+            if src.shape != dst.shape:
+                logger.warning(f'{prefix}.{key}: shape {tuple(src.shape)} '
+                               f'!= {tuple(dst.shape)}; not loaded')
+                continue
+            with torch.no_grad():
+                dst.copy_(src)
+            loaded.append(f'{prefix}.{key}')
+        return loaded
+
+    def _default_init(self) -> None:
+        for m in self.modules():
+            if isinstance(m, nn.Conv3d):
+                kaiming_init(m)
+            elif isinstance(m, _BatchNorm):
+                constant_init(m, 1)
+
+    def _zero_init_residual(self) -> None:
+        for m in self.modules():
+            if isinstance(m, _ResBlock3d):
+                constant_init(m.last_norm, 0)
+
+    def init_weights(self, pretrained: Optional[str] = None) -> None:
+        """Initialise from ``pretrained`` or from scratch.
+
+        Args:
+            pretrained (str, optional): Overrides ``self.pretrained``.
+        """
+        if pretrained:
+            self.pretrained = pretrained
+        if self.pretrained is None:
+            self._default_init()
+            if self.init_cfg is not None:
+                super().init_weights()
+            if self.zero_init_residual:
+                self._zero_init_residual()
+            return
+        if not isinstance(self.pretrained, str):
+            raise TypeError('pretrained must be a file path (str) or None')
+        logger = MMLogger.get_current_instance()
+        logger.info(f'load model from: {self.pretrained}')
+        if self.pretrained2d:
+            self.inflate_weights(logger)
+        else:
+            self._check_local_file(self.pretrained)
+            load_checkpoint(self, self.pretrained, strict=False,
+                            map_location='cpu', logger=logger)
+
+    # ------------------------------------------------------------------
+    # forward / train mode
+    # ------------------------------------------------------------------
+    def forward_stem(self, x: torch.Tensor) -> torch.Tensor:
+        """``conv1`` and, if enabled, the stem max-pool."""
+        x = self.conv1(x)
+        if self.with_pool1:
+            x = self.maxpool(x)
+        return x
+
+    def forward(
+            self,
+            x: torch.Tensor) -> Union[torch.Tensor, Tuple[torch.Tensor, ...]]:
+        """Extract features.
+
+        Args:
+            x (Tensor): ``(N, C, T, H, W)``.
+
+        Returns:
+            Tensor | tuple[Tensor]: The stage outputs of ``out_indices``
+            (a single tensor when there is one).
+        """
+        x = self.forward_stem(x)
+        outs = []
+        for i, name in enumerate(self.res_layers):
+            x = getattr(self, name)(x)
+            if i == 0 and self.with_pool2:
+                x = self.pool2(x)
+            if i in self.out_indices:
+                outs.append(x)
+        return outs[0] if len(outs) == 1 else tuple(outs)
+
+    def _frozen_modules(self) -> List[nn.Module]:
+        """Modules frozen by ``frozen_stages`` (stem, then stages)."""
+        if self.frozen_stages < 0:
+            return []
+        return [self.conv1] + [
+            getattr(self, f'layer{i}')
+            for i in range(1, self.frozen_stages + 1)
+        ]
+
+    def _freeze_stages(self) -> None:
+        for module in self._frozen_modules():
+            module.eval()
+            for param in module.parameters():
+                param.requires_grad = False
+
+    def train(self, mode: bool = True) -> 'ResNet3d':
+        """Switch mode, keeping frozen stages (and BN if ``norm_eval``) in
+        eval mode."""
+        super().train(mode)
+        self._freeze_stages()
+        if mode and self.norm_eval:
+            for m in self.modules():
+                if isinstance(m, _BatchNorm):
+                    m.eval()
+        return self

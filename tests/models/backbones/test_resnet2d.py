@@ -1,0 +1,236 @@
+"""2D ResNet (SimpleBaseline backbone): torchvision layout, depths, stage
+options, and the registry scoping of the name 'ResNet'."""
+from typing import Dict, Tuple
+
+import pytest
+import torch
+import torch.nn.functional as F
+from mmaction.models import ResNet as MMActionResNet
+from mmaction.registry import MODELS as MMACTION_MODELS
+from mmengine.registry import DefaultScope
+
+from mmpose_plus.models.backbones.resnet import ResNet
+from mmpose_plus.registry import MODELS
+
+
+@pytest.fixture(autouse=True, scope='module')
+def one_thread():
+    # Shared test machine: one intra-op thread avoids oversubscription.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+# torchvision's published parameter counts minus the ImageNet classifier
+# (fc: 512*1000+1000 for 18/34, 2048*1000+1000 for 50/101/152).
+TORCHVISION_PARAMS = {
+    18: 11_689_512 - 513_000,
+    34: 21_797_672 - 513_000,
+    50: 25_557_032 - 2_049_000,
+    101: 44_549_160 - 2_049_000,
+    152: 60_192_808 - 2_049_000,
+}
+
+
+def torchvision_shapes(bottleneck: bool, counts) -> Dict[str, Tuple]:
+    """Key -> shape of torchvision's ResNet (without fc)."""
+    shapes = {}
+
+    def conv(name, o, i, k):
+        shapes[f'{name}.weight'] = (o, i, k, k)
+
+    def bn(name, c):
+        for p in ('weight', 'bias', 'running_mean', 'running_var'):
+            shapes[f'{name}.{p}'] = (c, )
+        shapes[f'{name}.num_batches_tracked'] = ()
+
+    conv('conv1', 64, 3, 7)
+    bn('bn1', 64)
+    inplanes = 64
+    for i, n in enumerate(counts):
+        planes = 64 * 2**i
+        for j in range(n):
+            name = f'layer{i + 1}.{j}'
+            if bottleneck:
+                out = planes * 4
+                conv(f'{name}.conv1', planes, inplanes, 1)
+                bn(f'{name}.bn1', planes)
+                conv(f'{name}.conv2', planes, planes, 3)
+                bn(f'{name}.bn2', planes)
+                conv(f'{name}.conv3', out, planes, 1)
+                bn(f'{name}.bn3', out)
+            else:
+                out = planes
+                conv(f'{name}.conv1', planes, inplanes, 3)
+                bn(f'{name}.bn1', planes)
+                conv(f'{name}.conv2', planes, planes, 3)
+                bn(f'{name}.bn2', planes)
+            if j == 0 and (i > 0 or inplanes != out):
+                conv(f'{name}.downsample.0', out, inplanes, 1)
+                bn(f'{name}.downsample.1', out)
+            inplanes = out
+    return shapes
+
+
+@pytest.mark.parametrize('depth,bottleneck,counts', [
+    (18, False, (2, 2, 2, 2)),
+    (34, False, (3, 4, 6, 3)),
+    (50, True, (3, 4, 6, 3)),
+    (101, True, (3, 4, 23, 3)),
+    (152, True, (3, 8, 36, 3)),
+])
+def test_depths_block_counts_and_torchvision_layout(depth, bottleneck,
+                                                    counts):
+    with torch.device('meta'):
+        model = ResNet(depth)
+    assert tuple(len(getattr(model, f'layer{i}')) for i in (1, 2, 3, 4)) \
+        == counts
+    shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    assert shapes == torchvision_shapes(bottleneck, counts)
+    assert sum(p.numel() for p in model.parameters()) \
+        == TORCHVISION_PARAMS[depth]
+
+
+def _bn(sd, name, x):
+    return F.batch_norm(x, sd[f'{name}.running_mean'],
+                        sd[f'{name}.running_var'], sd[f'{name}.weight'],
+                        sd[f'{name}.bias'], False, 0., 1e-5)
+
+
+def reference_forward(sd, x, bottleneck):
+    """torchvision semantics: stride on conv1 (basic) / conv2 (bottleneck)
+    of a stage's first block, and on its downsample."""
+    x = F.relu(_bn(sd, 'bn1', F.conv2d(x, sd['conv1.weight'], None, 2, 3)))
+    x = F.max_pool2d(x, 3, 2, 1)
+    for i in range(1, 5):
+        j = 0
+        while f'layer{i}.{j}.conv1.weight' in sd:
+            p = f'layer{i}.{j}'
+            s = 2 if (i > 1 and j == 0) else 1
+            if bottleneck:
+                out = F.relu(_bn(sd, f'{p}.bn1',
+                                 F.conv2d(x, sd[f'{p}.conv1.weight'])))
+                out = F.relu(
+                    _bn(sd, f'{p}.bn2',
+                        F.conv2d(out, sd[f'{p}.conv2.weight'], None, s, 1)))
+                out = _bn(sd, f'{p}.bn3',
+                          F.conv2d(out, sd[f'{p}.conv3.weight']))
+            else:
+                out = F.relu(
+                    _bn(sd, f'{p}.bn1',
+                        F.conv2d(x, sd[f'{p}.conv1.weight'], None, s, 1)))
+                out = _bn(sd, f'{p}.bn2',
+                          F.conv2d(out, sd[f'{p}.conv2.weight'], None, 1, 1))
+            res = x
+            if f'{p}.downsample.0.weight' in sd:
+                res = _bn(sd, f'{p}.downsample.1',
+                          F.conv2d(x, sd[f'{p}.downsample.0.weight'], None,
+                                   s))
+            x = F.relu(out + res)
+            j += 1
+    return x
+
+
+@pytest.mark.parametrize('depth', [18, 50])
+def test_torchvision_state_dict_matches_reference_forward(depth):
+    g = torch.Generator().manual_seed(depth)
+    model = ResNet(depth).double().eval()
+    sd = {}
+    for key, value in model.state_dict().items():
+        if key.endswith('num_batches_tracked'):
+            sd[key] = torch.tensor(3)
+        elif key.endswith('running_var'):
+            sd[key] = torch.rand(value.shape, generator=g).double() + .5
+        elif value.dim() == 1:
+            sd[key] = torch.randn(value.shape, generator=g).double() * .1 + \
+                (1. if key.endswith('weight') else 0.)
+        else:
+            sd[key] = torch.randn(value.shape, generator=g).double() / \
+                value[0].numel()**.5
+    model.load_state_dict(sd, strict=True)
+    x = torch.rand(2, 3, 64, 48, dtype=torch.float64)
+    with torch.no_grad():
+        (ours, ) = model(x)
+    ref = reference_forward(sd, x, depth >= 50)
+    assert ours.shape == (2, 512 if depth == 18 else 2048, 2, 2)
+    torch.testing.assert_close(ours, ref, rtol=1e-9, atol=1e-9)
+
+
+def test_out_indices_and_channels():
+    model = ResNet(18, out_indices=(0, 1, 2, 3)).eval()
+    with torch.no_grad():
+        outs = model(torch.rand(1, 3, 64, 64))
+    assert [tuple(o.shape) for o in outs] == [(1, 64, 16, 16),
+                                              (1, 128, 8, 8), (1, 256, 4, 4),
+                                              (1, 512, 2, 2)]
+    assert model.out_channels == [64, 128, 256, 512]
+    model = ResNet(50, num_stages=2, out_indices=(1, ))
+    assert not hasattr(model, 'layer3')
+    assert model(torch.rand(1, 3, 32, 32))[0].shape == (1, 512, 4, 4)
+
+
+def test_frozen_stages_and_norm_eval():
+    model = ResNet(18, frozen_stages=2, norm_eval=True).train()
+    frozen = ('conv1', 'bn1', 'layer1', 'layer2')
+    for name, p in model.named_parameters():
+        assert p.requires_grad == (not name.startswith(frozen)), name
+    assert not model.layer2.training and model.layer3.training
+    bn = model.layer4[0].bn1
+    assert not bn.training
+    before = bn.running_var.clone()
+    model(torch.rand(2, 3, 32, 32))
+    assert torch.equal(bn.running_var, before)
+    # Without norm_eval, unfrozen norms train.
+    assert ResNet(18, frozen_stages=0).train().layer1[0].bn1.training
+
+
+def test_every_parameter_gets_a_gradient_and_with_cp_matches():
+    torch.manual_seed(0)
+    plain = ResNet(50, num_stages=2, out_indices=(1, ))
+    ckpt = ResNet(50, num_stages=2, out_indices=(1, ), with_cp=True)
+    ckpt.load_state_dict(plain.state_dict())
+    x = torch.rand(2, 3, 32, 32)
+    results = []
+    for model in (plain, ckpt):
+        model.train()
+        (y, ) = model(x)
+        y.square().mean().backward()
+        assert all(p.grad is not None for p in model.parameters())
+        results.append((y.detach(), model.conv1.weight.grad,
+                        model.layer2[0].downsample[0].weight.grad))
+    for a, b in zip(*results):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_zero_init_residual():
+    model = ResNet(18, zero_init_residual=True)
+    model.init_weights()
+    assert all(
+        torch.count_nonzero(getattr(model, f'layer{i}')[j].bn2.weight) == 0
+        for i in (1, 2, 3, 4) for j in range(2))
+    assert torch.all(model.bn1.weight == 1)
+
+
+def test_bad_arguments():
+    with pytest.raises(KeyError, match='depth'):
+        ResNet(42)
+    with pytest.raises(ValueError, match='out_indices'):
+        ResNet(18, out_indices=(4, ))
+    with pytest.raises(ValueError, match='frozen_stages'):
+        ResNet(18, frozen_stages=5)
+
+
+def test_resnet_name_is_scoped():
+    # Our scope (and an explicit prefix) gives the torchvision-layout ResNet.
+    assert type(MODELS.build(dict(type='ResNet', depth=18))) is ResNet
+    assert type(MMACTION_MODELS.build(
+        dict(type='mmpose_plus.ResNet', depth=18))) is ResNet
+    # mmaction2 configs keep mmaction2's ResNet, by registry or by scope.
+    assert type(MMACTION_MODELS.build(
+        dict(type='ResNet', depth=18))) is MMActionResNet
+    with DefaultScope.overwrite_default_scope('mmaction'):
+        assert type(MODELS.build(
+            dict(type='ResNet', depth=18))) is MMActionResNet
+    assert type(MODELS.build(
+        dict(type='mmaction.ResNet', depth=18))) is MMActionResNet

@@ -1,0 +1,40 @@
+# The built-in tiny stick-figure dataset (NTU/PYSKL layout), written by
+#   python tools/data/generate_tiny_dataset.py      # -> data/tiny_ntu
+# Configs inheriting this set `pipeline` on the three dataloaders.
+dataset_type = 'PoseDataset'
+data_root = 'data/tiny_ntu/'
+ann_file = data_root + 'tiny_ntu_2d.pkl'
+video_prefix = data_root + 'videos'
+
+train_dataloader = dict(
+    batch_size=8,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        ann_file=ann_file,
+        data_prefix=dict(video=video_prefix),
+        split='train'))
+val_dataloader = dict(
+    batch_size=8,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        ann_file=ann_file,
+        data_prefix=dict(video=video_prefix),
+        split='val',
+        test_mode=True))
+test_dataloader = val_dataloader
+
+# With 5 classes top-5 is always 1: report top-1 and mean class accuracy.
+val_evaluator = [
+    dict(
+        type='AccMetric',
+        metric_options=dict(top_k_accuracy=dict(topk=(1, ))))
+]
+test_evaluator = val_evaluator
+
+randomness = dict(seed=0)

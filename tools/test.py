@@ -75,6 +75,11 @@ def _main(argv=None) -> dict:
         from mmpose_plus.engine.optim_wrapper import keep_head_outputs_fp32
         keep_head_outputs_fp32(runner.model)
     metrics = runner.test()
+    if runner.rank == 0:
+        print('Test results of ' + args.checkpoint + ':')
+        for key, value in metrics.items():
+            shown = f'{value:.4f}' if isinstance(value, float) else value
+            print(f'  {key:<32} {shown}')
     return metrics
 
 

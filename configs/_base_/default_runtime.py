@@ -13,16 +13,15 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     sync_buffers=dict(type='SyncBuffersHook'))
 
+# Forked dataloader workers, each with single-threaded OpenCV (the workers
+# already run in parallel).
 env_cfg = dict(
-    cudnn_benchmark=False,
-    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    dist_cfg=dict(backend='nccl'))
+    cudnn_benchmark=False, dist_cfg=dict(backend='nccl'),
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0))
 
 log_processor = dict(type='LogProcessor', window_size=20, by_epoch=True)
-
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(type='ActionVisualizer', vis_backends=vis_backends)
-
 log_level = 'INFO'
 load_from = None
 resume = False

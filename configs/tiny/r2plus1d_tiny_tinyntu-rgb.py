@@ -17,29 +17,24 @@ model = dict(
         norm_cfg=dict(type='BN3d', requires_grad=True, eps=1e-3)),
     cls_head=dict(num_classes=5, in_channels=128, dropout_ratio=0.2))
 
+# The RGB-only NTU pipeline at 64x64 (72x72 before the random crop).
+compact = dict(type='MMCompact', hw_ratio=1., allow_imgpad=True)
 train_pipeline = [
     dict(type='MMUniformSampleFrames', clip_len=dict(RGB=8), num_clips=1),
-    dict(type='MMDecode'),
-    dict(type='MMCompact', hw_ratio=1., allow_imgpad=True),
+    dict(type='MMDecode'), compact,
     dict(type='Resize', scale=(72, 72), keep_ratio=False),
     dict(type='RandomResizedCrop', area_range=(0.56, 1.0)),
     dict(type='Resize', scale=(64, 64), keep_ratio=False),
     dict(type='Flip', flip_ratio=0.5),
     dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
+    dict(type='PackActionInputs')]
 val_pipeline = [
-    dict(
-        type='MMUniformSampleFrames',
-        clip_len=dict(RGB=8),
-        num_clips=1,
-        test_mode=True),
-    dict(type='MMDecode'),
-    dict(type='MMCompact', hw_ratio=1., allow_imgpad=True),
+    dict(type='MMUniformSampleFrames', clip_len=dict(RGB=8), num_clips=1,
+         test_mode=True),
+    dict(type='MMDecode'), compact,
     dict(type='Resize', scale=(64, 64), keep_ratio=False),
     dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
+    dict(type='PackActionInputs')]
 test_pipeline = val_pipeline
 
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

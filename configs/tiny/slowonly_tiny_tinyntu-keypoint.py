@@ -13,35 +13,27 @@ model = dict(
     backbone=dict(stage_blocks=(1, 1, 1), base_channels=16),
     cls_head=dict(num_classes=5, in_channels=256, dropout_ratio=0.2))
 
-left_kp = [1, 3, 5, 7, 9, 11, 13, 15]
-right_kp = [2, 4, 6, 8, 10, 12, 14, 16]
-pose_target = dict(
-    type='GeneratePoseTarget',
-    sigma=0.6,
-    use_score=True,
-    with_kp=True,
-    with_limb=False)
+# Shaped like the pose pre-training pipeline (square resize, random resized
+# crop, no centre crop) with 16 frames of 16x16 heatmaps; PoseC3D's heatmap
+# settings spelled out.
+compact = dict(type='PoseCompact', hw_ratio=1., allow_imgpad=True)
+pose_target = dict(type='GeneratePoseTarget', sigma=0.6, use_score=True,
+                   with_kp=True, with_limb=False)
+format_shape = dict(type='FormatShape', input_format='NCTHW_Heatmap')
 train_pipeline = [
     dict(type='UniformSampleFrames', clip_len=16),
-    dict(type='PoseDecode'),
-    dict(type='PoseCompact', hw_ratio=1., allow_imgpad=True),
+    dict(type='PoseDecode'), compact,
     dict(type='Resize', scale=(18, 18), keep_ratio=False),
     dict(type='RandomResizedCrop', area_range=(0.56, 1.0)),
     dict(type='Resize', scale=(16, 16), keep_ratio=False),
-    dict(type='Flip', flip_ratio=0.5, left_kp=left_kp, right_kp=right_kp),
-    pose_target,
-    dict(type='FormatShape', input_format='NCTHW_Heatmap'),
-    dict(type='PackActionInputs')
-]
+    dict(type='Flip', flip_ratio=0.5, left_kp=_base_.left_kp,
+         right_kp=_base_.right_kp),
+    pose_target, format_shape, dict(type='PackActionInputs')]
 val_pipeline = [
     dict(type='UniformSampleFrames', clip_len=16, num_clips=1, test_mode=True),
-    dict(type='PoseDecode'),
-    dict(type='PoseCompact', hw_ratio=1., allow_imgpad=True),
+    dict(type='PoseDecode'), compact,
     dict(type='Resize', scale=(16, 16), keep_ratio=False),
-    pose_target,
-    dict(type='FormatShape', input_format='NCTHW_Heatmap'),
-    dict(type='PackActionInputs')
-]
+    pose_target, format_shape, dict(type='PackActionInputs')]
 test_pipeline = val_pipeline
 
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

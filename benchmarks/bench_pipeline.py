@@ -3,15 +3,13 @@
 Cases (each pipeline turns an annotation dict, as a dataset hands it out,
 into the packed inputs the model takes):
 
-* ``posec3d-kp``: UniformSampleFrames(48) -> PoseDecode -> PoseCompact ->
-  Resize(-1, 64) -> RandomResizedCrop -> Resize(56, 56) -> Flip ->
-  GeneratePoseTarget(sigma 0.6) -> FormatShape(NCTHW_Heatmap) ->
-  PackActionInputs, on synthetic NTU-like skeletons (1920x1080, 60-200
-  frames, one or two persons).
-* ``rgbpose-320x240``: the RGBPoseConv3D recipe (MMUniformSampleFrames
-  RGB 8 / Pose 32 -> MMDecode -> MMCompact -> Resize 256 ->
-  RandomResizedCrop -> Resize 224 -> Flip -> GeneratePoseTarget(sigma 0.7,
-  scaling 0.25) -> FormatShape(NCTHW) -> PackActionInputs) on a generated
+* ``posec3d-kp``: the ``train_pipeline`` of
+  ``configs/posec3d/slowonly_r50_8xb16-u48-240e_ntu60-xsub-keypoint.py``
+  (48 sampled frames, heatmaps at 56x56, sigma 0.6), on synthetic NTU-like
+  skeletons (1920x1080, 60-200 frames, one or two persons).
+* ``rgbpose-320x240``: the ``train_pipeline`` of ``configs/rgbpose_conv3d/``
+  ``rgbposeconv3d_r50_8xb6-20e_ntu60-xsub-rgbpose.py`` (8 RGB frames at
+  224x224 with 32 heatmap frames at a quarter of the size), on a generated
   320x240 MPEG-4 video of 100 frames with two synthetic persons.
 * ``rgbpose-ntu-1080p``: the same recipe on the real NTU clip and its
   skeleton pickle under ``../shared/data/ntu`` (skipped when absent).
@@ -19,11 +17,12 @@ into the packed inputs the model takes):
 "ours" uses mmpose_plus's transforms where it has them (frame sampling,
 decoding, compaction, Flip, GeneratePoseTarget) and mmaction2's elsewhere
 (Resize, RandomResizedCrop, FormatShape, PackActionInputs); "reference" is
-mmaction2's stock pipeline, with ``np.Inf = np.inf`` set for its
-PoseCompact/MMCompact (numpy 2 removed it). A third variant, "ours,
-keypoints shipped", ends with PackPoseKeypoints: the heatmaps are then
-rendered by HeatmapDataPreprocessor on the model's device, outside the
-data pipeline, so that row is not like for like with the other two.
+the same list of steps built from mmaction2's registry, with
+``np.Inf = np.inf`` set for its PoseCompact/MMCompact (numpy 2 removed it).
+A third variant, "ours, keypoints shipped", ends with PackPoseKeypoints:
+the heatmaps are then rendered by HeatmapDataPreprocessor on the model's
+device, outside the data pipeline, so that row is not like for like with
+the other two.
 
 Both pipelines see the same annotations with the same random seed per
 sample; they run in alternating rounds (order flipped every round) of
@@ -47,57 +46,48 @@ from typing import Callable, Dict, List
 
 import numpy as np
 from mmaction.registry import TRANSFORMS as MMACTION_TRANSFORMS
+from mmengine.config import Config
 from mmengine.dataset import Compose
 
 from mmpose_plus.registry import TRANSFORMS
 
-LEFT_KP = [1, 3, 5, 7, 9, 11, 13, 15]
-RIGHT_KP = [2, 4, 6, 8, 10, 12, 14, 16]
-SHARED_NTU = Path(__file__).resolve().parents[1] / '..' / 'shared' / 'data'
-SHARED_NTU = SHARED_NTU / 'ntu'
+REPO = Path(__file__).resolve().parents[1]
+SHARED_NTU = REPO / '..' / 'shared' / 'data' / 'ntu'
 
-POSEC3D = [
-    dict(type='UniformSampleFrames', clip_len=48),
-    dict(type='PoseDecode'),
-    dict(type='PoseCompact', hw_ratio=1., allow_imgpad=True),
-    dict(type='Resize', scale=(-1, 64)),
-    dict(type='RandomResizedCrop', area_range=(0.56, 1.0)),
-    dict(type='Resize', scale=(56, 56), keep_ratio=False),
-    dict(type='Flip', flip_ratio=0.5, left_kp=LEFT_KP, right_kp=RIGHT_KP),
-    dict(type='GeneratePoseTarget',
-         sigma=0.6,
-         use_score=True,
-         with_kp=True,
-         with_limb=False),
-    dict(type='FormatShape', input_format='NCTHW_Heatmap'),
-    dict(type='PackActionInputs'),
-]
-RGBPOSE = [
-    dict(type='MMUniformSampleFrames',
-         clip_len=dict(RGB=8, Pose=32),
-         num_clips=1),
-    dict(type='MMDecode'),
-    dict(type='MMCompact', hw_ratio=1., allow_imgpad=True),
-    dict(type='Resize', scale=(256, 256), keep_ratio=False),
-    dict(type='RandomResizedCrop', area_range=(0.56, 1.0)),
-    dict(type='Resize', scale=(224, 224), keep_ratio=False),
-    dict(type='Flip', flip_ratio=0.5, left_kp=LEFT_KP, right_kp=RIGHT_KP),
-    dict(type='GeneratePoseTarget',
-         sigma=0.7,
-         use_score=True,
-         with_kp=True,
-         with_limb=False,
-         scaling=0.25),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs', collect_keys=('imgs', 'heatmap_imgs')),
-]
+# The training recipes are read from the project's own configs, so the
+# benchmark always times the pipelines that training actually runs.
+RECIPES = dict(
+    posec3d=REPO / 'configs' / 'posec3d' /
+    'slowonly_r50_8xb16-u48-240e_ntu60-xsub-keypoint.py',
+    rgbpose=REPO / 'configs' / 'rgbpose_conv3d' /
+    'rgbposeconv3d_r50_8xb6-20e_ntu60-xsub-rgbpose.py')
 
-# The same pipelines ending with keypoint packets instead of heatmaps.
-POSEC3D_KEYPOINTS = POSEC3D[:-3] + [dict(type='PackPoseKeypoints')]
-RGBPOSE_KEYPOINTS = RGBPOSE[:-3] + [
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackPoseKeypoints', collect_keys=('imgs', 'heatmap_imgs')),
-]
+
+def train_pipeline(recipe: str) -> List[dict]:
+    """``train_pipeline`` of one of :data:`RECIPES` as plain dicts."""
+    cfg = Config.fromfile(str(RECIPES[recipe]))
+    return [dict(step) for step in cfg.train_pipeline]
+
+
+def keypoint_variant(steps: List[dict]) -> List[dict]:
+    """The same pipeline shipping keypoints instead of heatmaps.
+
+    GeneratePoseTarget goes (the heatmaps are rendered on the device), so
+    does a FormatShape that only arranges heatmaps, and PackActionInputs
+    becomes PackPoseKeypoints with the same arguments.
+    """
+    out = []
+    for step in steps:
+        kind = step['type']
+        if kind == 'GeneratePoseTarget' or (
+                kind == 'FormatShape'
+                and step.get('input_format') == 'NCTHW_Heatmap'):
+            continue
+        if kind == 'PackActionInputs':
+            step = dict(step, type='PackPoseKeypoints')
+        out.append(step)
+    return out
+
 
 # COCO-17 joints of a standing person in a unit box (x, y).
 _TEMPLATE = np.array([(0.50, 0.10), (0.53, 0.08), (0.47, 0.08), (0.56, 0.10),
@@ -250,14 +240,16 @@ def main() -> None:
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     rows = []
+    rgbpose = train_pipeline('rgbpose')
     if 'posec3d-kp' in args.cases:
         anns = [
             synthetic_annotation(rng, int(rng.integers(60, 200)),
                                  int(rng.integers(1, 3)), (1080, 1920),
                                  f'synthetic_{i}') for i in range(20)
         ]
+        steps = train_pipeline('posec3d')
         rows.append(
-            run_case('posec3d-kp', anns, POSEC3D, POSEC3D_KEYPOINTS,
+            run_case('posec3d-kp', anns, steps, keypoint_variant(steps),
                      args.rounds, 10))
     with tempfile.TemporaryDirectory() as tmp:
         if 'rgbpose-320x240' in args.cases:
@@ -267,8 +259,8 @@ def main() -> None:
                                        'synthetic_320x240')
             ann['filename'] = video
             rows.append(
-                run_case('rgbpose-320x240', [ann], RGBPOSE, RGBPOSE_KEYPOINTS,
-                         args.rounds, 6))
+                run_case('rgbpose-320x240', [ann], rgbpose,
+                         keypoint_variant(rgbpose), args.rounds, 6))
     if 'rgbpose-ntu-1080p' in args.cases:
         pkl = SHARED_NTU / 'ntu60_S001C001P001R001A001_mediapipe_coco17.pkl'
         video = SHARED_NTU / 'S001C001P001R001A001_rgb.avi'
@@ -277,8 +269,9 @@ def main() -> None:
                 ann = dict(pickle.load(f)['annotations'][0])
             ann.update(filename=str(video), modality='Pose', start_index=0)
             rows.append(
-                run_case('rgbpose-ntu-1080p', [ann], RGBPOSE,
-                         RGBPOSE_KEYPOINTS, max(2, args.rounds // 2), 3))
+                run_case('rgbpose-ntu-1080p', [ann], rgbpose,
+                         keypoint_variant(rgbpose), max(2, args.rounds // 2),
+                         3))
         else:
             print('shared NTU clip not found: rgbpose-ntu-1080p skipped')
     report(rows, args.markdown)

@@ -7,15 +7,24 @@ The state-dict layout matches mmaction2 1.1.0 (``conv1.conv.weight``,
 ``layer1.0.downsample.conv.*``), so checkpoints trained with mmaction2 load
 with ``strict=True``.
 
-Variants are arguments or thin subclasses: every convolution (stem, blocks
-and shortcuts) is built from ``conv_cfg``, so
-``conv_cfg=dict(type=Conv2plus1d)`` turns the network into R(2+1)D, and
-:meth:`ResNet3d.make_res_layer` builds one residual stage for subclasses that
-add lateral connections.
+How the code is organised:
+
+* every convolution of the network (stem, residual branches, shortcuts) is
+  described by a :class:`ConvSpec` and built by one function,
+  :func:`build_conv_unit`, from ``conv_cfg``/``norm_cfg``/``act_cfg`` --
+  so ``conv_cfg=dict(type=Conv2plus1d)`` turns the network into R(2+1)D;
+* a residual block only declares its branch as a list of specs
+  (:meth:`BasicBlock3d.branch_specs`), the shared base class builds and
+  runs it;
+* the per-stage options of :class:`ResNet3d` are turned into one
+  :class:`StageSpec` row per stage, and :meth:`ResNet3d.make_res_layer`
+  builds one stage from a row (subclasses that add lateral connections hook
+  in through ``_extra_stage_inplanes``).
 """
 import os
 from collections import OrderedDict
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import (Dict, Iterator, List, NamedTuple, Optional, Sequence,
+                    Tuple, Union)
 
 import torch
 import torch.nn as nn
@@ -26,14 +35,19 @@ from mmengine.model import BaseModule, Sequential
 from mmengine.model.weight_init import constant_init, kaiming_init
 from mmengine.runner.checkpoint import CheckpointLoader, load_checkpoint
 from torch.nn.modules.batchnorm import _BatchNorm
+from torch.nn.modules.utils import _triple
 
 from mmpose_plus.registry import MODELS
 
-__all__ = ['BasicBlock3d', 'Bottleneck3d', 'ResNet3d']
+__all__ = [
+    'BasicBlock3d', 'Bottleneck3d', 'ConvSpec', 'ResNet3d', 'StageSpec',
+    'build_conv_unit'
+]
 
 ConfigType = Dict
 OptMultiConfig = Optional[Union[Dict, List[Dict]]]
 IntOrSeq = Union[int, Sequence[int]]
+Triple = Tuple[int, int, int]
 
 _STYLES = ('pytorch', 'caffe')
 _INFLATE_STYLES = ('3x1x1', '3x3x3')
@@ -69,45 +83,162 @@ def _per_stage(value: Union[int, Sequence], num_stages: int,
     return value
 
 
-class _ResBlock3d(BaseModule):
-    """Shared residual wiring of the 3D blocks.
+def _thw(temporal: int, spatial: int) -> Triple:
+    """A (t, h, w) triple with the same value on both spatial axes."""
+    return (temporal, spatial, spatial)
 
-    Subclasses build ``conv1``..``convN`` (the residual branch, last one
-    without activation) and list their names in ``_branch_names``. The
-    shortcut receives the block *input*, so ``downsample`` maps the input
-    channels/strides to the branch output before the sum.
+
+class ConvSpec(NamedTuple):
+    """Geometry of one conv + norm (+ activation) unit.
+
+    Padding is not part of the spec: :func:`build_conv_unit` always pads
+    ``dilation * (kernel - 1) // 2`` per axis, which keeps odd kernels
+    "same"-sized and is what every conv of a 3D ResNet uses.
+
+    Args:
+        in_channels (int): Input channels.
+        out_channels (int): Output channels.
+        kernel (tuple[int]): ``(t, h, w)`` kernel size.
+        stride (tuple[int]): ``(t, h, w)`` stride. Default ``(1, 1, 1)``.
+        dilation (tuple[int]): ``(t, h, w)`` dilation. Default ``(1, 1, 1)``.
+        activate (bool): Follow the norm with the activation. Default True.
+
+    Example:
+        >>> spec = ConvSpec(8, 16, (3, 3, 3), stride=(1, 2, 2))
+        >>> unit = build_conv_unit(spec, dict(type='Conv3d'),
+        ...                        dict(type='BN3d'), dict(type='ReLU'))
+        >>> unit(torch.rand(1, 8, 4, 8, 8)).shape
+        torch.Size([1, 16, 4, 4, 4])
+    """
+    in_channels: int
+    out_channels: int
+    kernel: Triple
+    stride: Triple = (1, 1, 1)
+    dilation: Triple = (1, 1, 1)
+    activate: bool = True
+
+
+def build_conv_unit(spec: ConvSpec, conv_cfg: Optional[ConfigType],
+                    norm_cfg: Optional[ConfigType],
+                    act_cfg: Optional[ConfigType]) -> ConvModule:
+    """Build the bias-free ``ConvModule`` (``.conv`` + ``.bn``) of a spec.
+
+    Args:
+        spec (ConvSpec): What to build.
+        conv_cfg (dict, optional): Conv layer config.
+        norm_cfg (dict, optional): Norm layer config.
+        act_cfg (dict, optional): Activation config; ignored when
+            ``spec.activate`` is False.
+
+    Returns:
+        ConvModule: The unit.
+    """
+    padding = tuple(d * (k - 1) // 2
+                    for k, d in zip(spec.kernel, spec.dilation))
+    return ConvModule(
+        spec.in_channels,
+        spec.out_channels,
+        spec.kernel,
+        stride=spec.stride,
+        padding=padding,
+        dilation=spec.dilation,
+        bias=False,
+        conv_cfg=conv_cfg,
+        norm_cfg=norm_cfg,
+        act_cfg=act_cfg if spec.activate else None)
+
+
+class _ResBlock3d(BaseModule):
+    """Residual block whose branch is declared by :meth:`branch_specs`.
+
+    Subclasses set ``expansion`` and implement :meth:`branch_specs`; this
+    class turns the specs into ``conv1``, ``conv2``, ... (registered before
+    ``downsample`` and ``non_local_block``, the mmaction2 state-dict order)
+    and runs them. The shortcut receives the block *input*, so
+    ``downsample`` maps the input channels/strides to the branch output
+    before the sum.
+
+    Args:
+        inplanes (int): Input channels.
+        planes (int): Branch width; the block outputs
+            ``planes * expansion`` channels.
+        spatial_stride (int): Spatial stride of the block. Default 1.
+        temporal_stride (int): Temporal stride of the block. Default 1.
+        dilation (int): Spatial dilation of the 3x3 conv. Default 1.
+        style (str): ``'pytorch'`` or ``'caffe'``; where a bottleneck puts
+            its stride. Default ``'pytorch'``.
+        inflate (bool): Give the block a temporal kernel. Default True.
+        inflate_style (str): ``'3x1x1'`` or ``'3x3x3'``; which conv of a
+            bottleneck gets it. Default ``'3x1x1'``.
+        downsample (nn.Module, optional): Shortcut projection. Default None.
+        non_local (bool): Append a NonLocal3d after the block. Default False.
+        non_local_cfg (dict, optional): Kwargs of NonLocal3d. Default None.
+        conv_cfg (dict): Conv layer config. Default ``dict(type='Conv3d')``.
+        norm_cfg (dict): Norm layer config. Default ``dict(type='BN3d')``.
+        act_cfg (dict): Activation config. Default ``dict(type='ReLU')``.
+        with_cp (bool): Gradient checkpointing of the branch. Default False.
+        init_cfg (dict or list[dict], optional): Init config. Default None.
     """
 
     expansion = 1
-    _branch_names: Tuple[str, ...] = ()
 
     def __init__(self,
                  inplanes: int,
                  planes: int,
-                 non_local: bool,
-                 non_local_cfg: Optional[ConfigType],
-                 act_cfg: ConfigType,
-                 with_cp: bool,
+                 *,
+                 spatial_stride: int = 1,
+                 temporal_stride: int = 1,
+                 dilation: int = 1,
+                 style: str = 'pytorch',
+                 inflate: bool = True,
+                 inflate_style: str = '3x1x1',
+                 downsample: Optional[nn.Module] = None,
+                 non_local: bool = False,
+                 non_local_cfg: Optional[ConfigType] = None,
+                 conv_cfg: ConfigType = dict(type='Conv3d'),
+                 norm_cfg: ConfigType = dict(type='BN3d'),
+                 act_cfg: ConfigType = dict(type='ReLU'),
+                 with_cp: bool = False,
                  init_cfg: OptMultiConfig = None) -> None:
+        _check_choice('style', style, _STYLES)
+        _check_choice('inflate_style', inflate_style, _INFLATE_STYLES)
         super().__init__(init_cfg=init_cfg)
-        self.inplanes = inplanes
-        self.planes = planes
-        self.with_cp = with_cp
+        self.inplanes, self.planes = inplanes, planes
+        self.spatial_stride = spatial_stride
+        self.temporal_stride = temporal_stride
+        self.dilation, self.style = dilation, style
+        self.inflate, self.inflate_style = inflate, inflate_style
         self.non_local = non_local
         self.non_local_cfg = dict(non_local_cfg or {})
+        self.conv_cfg, self.norm_cfg = conv_cfg, norm_cfg
         self.act_cfg = act_cfg
+        self.with_cp = with_cp
 
-    def _build_tail(self, downsample: Optional[nn.Module]) -> None:
-        """Register the shortcut, final activation and non-local block.
-
-        Called after the branch convs so that the state-dict order is
-        ``conv1.. , downsample, non_local_block`` as in mmaction2.
-        """
+        specs = self.branch_specs()
+        self._branch_names = tuple(f'conv{i + 1}' for i in range(len(specs)))
+        for name, spec in zip(self._branch_names, specs):
+            self.add_module(
+                name, build_conv_unit(spec, conv_cfg, norm_cfg, act_cfg))
         self.downsample = downsample
-        self.relu = build_activation_layer(self.act_cfg)
-        if self.non_local:
-            self.non_local_block = NonLocal3d(self.planes * self.expansion,
+        self.relu = build_activation_layer(act_cfg)
+        if non_local:
+            self.non_local_block = NonLocal3d(planes * self.expansion,
                                               **self.non_local_cfg)
+
+    @property
+    def stride(self) -> Triple:
+        """``(t, h, w)`` stride of the whole block."""
+        return _thw(self.temporal_stride, self.spatial_stride)
+
+    @property
+    def temporal_kernel(self) -> int:
+        """Temporal extent of the inflated conv (1 when not inflated)."""
+        return 3 if self.inflate else 1
+
+    def branch_specs(self) -> List[ConvSpec]:
+        """The residual branch, first conv first; the last one must have
+        ``activate=False`` (the activation follows the sum)."""
+        raise NotImplementedError
 
     @property
     def last_norm(self) -> nn.Module:
@@ -139,27 +270,19 @@ class BasicBlock3d(_ResBlock3d):
     """Two-conv residual block (ResNet-18/34) with optional inflation.
 
     Both convolutions are 3x3 spatially; an inflated block gives both a
-    temporal extent of 3. The strides sit on the first conv whatever
-    ``style`` is, and ``inflate_style`` is accepted but has no effect
-    (matching mmaction2).
+    temporal extent of 3. The block's stride and dilation sit on the first
+    conv whatever ``style`` is, and ``inflate_style`` is accepted but has no
+    effect (as in mmaction2).
 
     Args:
         inplanes (int): Input channels.
         planes (int): Output channels (``expansion`` is 1).
-        spatial_stride (int): Spatial stride of the first conv. Default 1.
-        temporal_stride (int): Temporal stride of the first conv. Default 1.
-        dilation (int): Spatial dilation of the first conv. Default 1.
-        downsample (nn.Module, optional): Shortcut projection. Default None.
-        style (str): ``'pytorch'`` or ``'caffe'``. Default ``'pytorch'``.
-        inflate (bool): Use 3x3x3 kernels instead of 1x3x3. Default True.
-        inflate_style (str): ``'3x1x1'`` or ``'3x3x3'``. Default '3x1x1'.
-        non_local (bool): Append a NonLocal3d after the block. Default False.
-        non_local_cfg (dict, optional): Kwargs of NonLocal3d. Default None.
-        conv_cfg (dict): Conv layer config. Default ``dict(type='Conv3d')``.
-        norm_cfg (dict): Norm layer config. Default ``dict(type='BN3d')``.
-        act_cfg (dict): Activation config. Default ``dict(type='ReLU')``.
-        with_cp (bool): Gradient checkpointing of the branch. Default False.
-        init_cfg (dict or list[dict], optional): Init config. Default None.
+        **kwargs: Keyword-only options shared by the 3D blocks:
+            ``spatial_stride``, ``temporal_stride``, ``dilation``, ``style``,
+            ``inflate`` (3x3x3 instead of 1x3x3 kernels, default True),
+            ``inflate_style``, ``downsample``, ``non_local``,
+            ``non_local_cfg``, ``conv_cfg``, ``norm_cfg``, ``act_cfg``,
+            ``with_cp``, ``init_cfg`` (see :class:`Bottleneck3d`).
 
     Example:
         >>> block = BasicBlock3d(64, 64)
@@ -168,57 +291,17 @@ class BasicBlock3d(_ResBlock3d):
     """
 
     expansion = 1
-    _branch_names = ('conv1', 'conv2')
 
-    def __init__(self,
-                 inplanes: int,
-                 planes: int,
-                 spatial_stride: int = 1,
-                 temporal_stride: int = 1,
-                 dilation: int = 1,
-                 downsample: Optional[nn.Module] = None,
-                 style: str = 'pytorch',
-                 inflate: bool = True,
-                 inflate_style: str = '3x1x1',
-                 non_local: bool = False,
-                 non_local_cfg: Optional[ConfigType] = None,
-                 conv_cfg: ConfigType = dict(type='Conv3d'),
-                 norm_cfg: ConfigType = dict(type='BN3d'),
-                 act_cfg: ConfigType = dict(type='ReLU'),
-                 with_cp: bool = False,
-                 init_cfg: OptMultiConfig = None) -> None:
-        _check_choice('style', style, _STYLES)
-        _check_choice('inflate_style', inflate_style, _INFLATE_STYLES)
-        super().__init__(inplanes, planes, non_local, non_local_cfg, act_cfg,
-                         with_cp, init_cfg)
-        self.spatial_stride = spatial_stride
-        self.temporal_stride = temporal_stride
-        self.dilation = dilation
-        self.style = style
-        self.inflate = inflate
-        self.inflate_style = inflate_style
-        kt = 3 if inflate else 1
-        pt = kt // 2
-        self.conv1 = ConvModule(
-            inplanes,
-            planes, (kt, 3, 3),
-            stride=(temporal_stride, spatial_stride, spatial_stride),
-            padding=(pt, dilation, dilation),
-            dilation=(1, dilation, dilation),
-            bias=False,
-            conv_cfg=conv_cfg,
-            norm_cfg=norm_cfg,
-            act_cfg=act_cfg)
-        self.conv2 = ConvModule(
-            planes,
-            planes * self.expansion, (kt, 3, 3),
-            stride=1,
-            padding=(pt, 1, 1),
-            bias=False,
-            conv_cfg=conv_cfg,
-            norm_cfg=norm_cfg,
-            act_cfg=None)
-        self._build_tail(downsample)
+    def branch_specs(self) -> List[ConvSpec]:
+        kt, d = self.temporal_kernel, self.dilation
+        return [
+            ConvSpec(self.inplanes, self.planes, (kt, 3, 3), self.stride,
+                     (1, d, d)),
+            ConvSpec(
+                self.planes,
+                self.planes * self.expansion, (kt, 3, 3),
+                activate=False),
+        ]
 
 
 class Bottleneck3d(_ResBlock3d):
@@ -226,8 +309,8 @@ class Bottleneck3d(_ResBlock3d):
 
     Inflation gives a temporal extent of 3 to the first conv
     (``inflate_style='3x1x1'``) or to the 3x3 conv (``'3x3x3'``). With
-    ``style='pytorch'`` the strides sit on the 3x3 conv, with ``'caffe'`` on
-    the first 1x1 conv.
+    ``style='pytorch'`` the block's stride sits on the 3x3 conv, with
+    ``'caffe'`` on the first 1x1 conv.
 
     Args:
         inplanes (int): Input channels.
@@ -235,10 +318,10 @@ class Bottleneck3d(_ResBlock3d):
         spatial_stride (int): Spatial stride of the block. Default 1.
         temporal_stride (int): Temporal stride of the block. Default 1.
         dilation (int): Spatial dilation of the 3x3 conv. Default 1.
-        downsample (nn.Module, optional): Shortcut projection. Default None.
         style (str): ``'pytorch'`` or ``'caffe'``. Default ``'pytorch'``.
         inflate (bool): Give the block a temporal kernel. Default True.
         inflate_style (str): ``'3x1x1'`` or ``'3x3x3'``. Default '3x1x1'.
+        downsample (nn.Module, optional): Shortcut projection. Default None.
         non_local (bool): Append a NonLocal3d after the block. Default False.
         non_local_cfg (dict, optional): Kwargs of NonLocal3d. Default None.
         conv_cfg (dict): Conv layer config. Default ``dict(type='Conv3d')``.
@@ -246,6 +329,8 @@ class Bottleneck3d(_ResBlock3d):
         act_cfg (dict): Activation config. Default ``dict(type='ReLU')``.
         with_cp (bool): Gradient checkpointing of the branch. Default False.
         init_cfg (dict or list[dict], optional): Init config. Default None.
+
+        Everything after ``planes`` is keyword-only.
 
     Example:
         >>> block = Bottleneck3d(64, 16, spatial_stride=2,
@@ -259,73 +344,43 @@ class Bottleneck3d(_ResBlock3d):
     """
 
     expansion = 4
-    _branch_names = ('conv1', 'conv2', 'conv3')
 
-    def __init__(self,
-                 inplanes: int,
-                 planes: int,
-                 spatial_stride: int = 1,
-                 temporal_stride: int = 1,
-                 dilation: int = 1,
-                 downsample: Optional[nn.Module] = None,
-                 style: str = 'pytorch',
-                 inflate: bool = True,
-                 inflate_style: str = '3x1x1',
-                 non_local: bool = False,
-                 non_local_cfg: Optional[ConfigType] = None,
-                 conv_cfg: ConfigType = dict(type='Conv3d'),
-                 norm_cfg: ConfigType = dict(type='BN3d'),
-                 act_cfg: ConfigType = dict(type='ReLU'),
-                 with_cp: bool = False,
-                 init_cfg: OptMultiConfig = None) -> None:
-        _check_choice('style', style, _STYLES)
-        _check_choice('inflate_style', inflate_style, _INFLATE_STYLES)
-        super().__init__(inplanes, planes, non_local, non_local_cfg, act_cfg,
-                         with_cp, init_cfg)
-        self.spatial_stride = spatial_stride
-        self.temporal_stride = temporal_stride
-        self.dilation = dilation
-        self.style = style
-        self.inflate = inflate
-        self.inflate_style = inflate_style
+    def branch_specs(self) -> List[ConvSpec]:
+        kt, d, width = self.temporal_kernel, self.dilation, self.planes
+        # The inflated conv gets the temporal kernel, the other one stays
+        # purely spatial.
+        kt_in, kt_mid = (kt, 1) if self.inflate_style == '3x1x1' else (1, kt)
+        stride_in, stride_mid = ((1, 1, 1), self.stride)
+        if self.style == 'caffe':
+            stride_in, stride_mid = stride_mid, stride_in
+        return [
+            ConvSpec(self.inplanes, width, (kt_in, 1, 1), stride_in),
+            ConvSpec(width, width, (kt_mid, 3, 3), stride_mid, (1, d, d)),
+            ConvSpec(
+                width, width * self.expansion, (1, 1, 1), activate=False),
+        ]
 
-        block_stride = (temporal_stride, spatial_stride, spatial_stride)
-        if style == 'pytorch':
-            stride1, stride2 = 1, block_stride
-        else:
-            stride1, stride2 = block_stride, 1
-        # Temporal extent of the 1x1 and the 3x3 conv.
-        kt1 = 3 if inflate and inflate_style == '3x1x1' else 1
-        kt2 = 3 if inflate and inflate_style == '3x3x3' else 1
 
-        self.conv1 = ConvModule(
-            inplanes,
-            planes, (kt1, 1, 1),
-            stride=stride1,
-            padding=(kt1 // 2, 0, 0),
-            bias=False,
-            conv_cfg=conv_cfg,
-            norm_cfg=norm_cfg,
-            act_cfg=act_cfg)
-        self.conv2 = ConvModule(
-            planes,
-            planes, (kt2, 3, 3),
-            stride=stride2,
-            padding=(kt2 // 2, dilation, dilation),
-            dilation=(1, dilation, dilation),
-            bias=False,
-            conv_cfg=conv_cfg,
-            norm_cfg=norm_cfg,
-            act_cfg=act_cfg)
-        self.conv3 = ConvModule(
-            planes,
-            planes * self.expansion,
-            1,
-            bias=False,
-            conv_cfg=conv_cfg,
-            norm_cfg=norm_cfg,
-            act_cfg=None)
-        self._build_tail(downsample)
+class StageSpec(NamedTuple):
+    """One residual stage of a :class:`ResNet3d`.
+
+    The field names (but ``blocks``) are keyword arguments of
+    :meth:`ResNet3d.make_res_layer`.
+
+    Args:
+        blocks (int): Number of blocks.
+        spatial_stride (int): Spatial stride of the first block.
+        temporal_stride (int): Temporal stride of the first block.
+        dilation (int): Spatial dilation of every block.
+        inflate (int | tuple[int]): Inflation flag(s), per stage or block.
+        non_local (int | tuple[int]): NonLocal3d flag(s), likewise.
+    """
+    blocks: int
+    spatial_stride: int
+    temporal_stride: int
+    dilation: int
+    inflate: IntOrSeq
+    non_local: IntOrSeq
 
 
 @MODELS.register_module()
@@ -334,7 +389,8 @@ class ResNet3d(BaseModule):
 
     Layout: ``conv1`` (ConvModule stem) -> ``maxpool`` (if ``with_pool1``)
     -> ``layer1`` -> ``pool2`` (temporal /2, if ``with_pool2``) ->
-    ``layer2`` ... ``layerN``.
+    ``layer2`` ... ``layerN``. The per-stage options are collected into
+    :attr:`stage_specs` (one :class:`StageSpec` per stage).
 
     Args:
         depth (int): One of 18, 34, 50, 101, 152. Default 50.
@@ -349,36 +405,48 @@ class ResNet3d(BaseModule):
         base_channels (int): Stem output channels. Default 64.
         out_indices (Sequence[int]): Stages whose outputs are returned.
             Default ``(3, )``.
-        spatial_strides (Sequence[int]): Per stage. Default ``(1, 2, 2, 2)``.
-        temporal_strides (Sequence[int]): Per stage. Default ``(1, 1, 1, 1)``.
-        dilations (Sequence[int]): Per stage. Default ``(1, 1, 1, 1)``.
-        conv1_kernel (Sequence[int]): Stem kernel (t, h, w). Default
+
+        The remaining arguments are keyword-only. Stem:
+
+        conv1_kernel (int | Sequence[int]): Stem kernel (t, h, w). Default
             ``(3, 7, 7)``.
-        conv1_stride_s (int): Stem spatial stride. Default 2.
         conv1_stride_t (int): Stem temporal stride. Default 1.
-        pool1_stride_s (int): Stem max-pool spatial stride. Default 2.
-        pool1_stride_t (int): Stem max-pool temporal stride. Default 1.
+        conv1_stride_s (int): Stem spatial stride. Default 2.
         with_pool1 (bool): Use the stem max-pool. Default True.
-        with_pool2 (bool): Halve time after ``layer1``. Default True.
+        pool1_stride_t (int): Stem max-pool temporal stride. Default 1.
+        pool1_stride_s (int): Stem max-pool spatial stride. Default 2.
+
+        Stages (an int applies to every stage):
+
         style (str): ``'pytorch'`` (stride on the 3x3 conv) or ``'caffe'``
             (stride on the first 1x1). Default ``'pytorch'``.
-        frozen_stages (int): Freeze the stem (0) and stages ``1..k``;
-            -1 freezes nothing. Default -1.
+        spatial_strides (int | Sequence[int]): Default ``(1, 2, 2, 2)``.
+        temporal_strides (int | Sequence[int]): Default ``(1, 1, 1, 1)``.
+        dilations (int | Sequence[int]): Default ``(1, 1, 1, 1)``.
         inflate (int | Sequence): An int for every block, or per stage an
             int or a tuple with one flag per block. Default 1.
         inflate_style (str): ``'3x1x1'`` or ``'3x3x3'``. Default '3x1x1'.
+        non_local (int | Sequence): Like ``inflate``, flags for NonLocal3d
+            after blocks. Default 0.
+        non_local_cfg (dict, optional): Kwargs of NonLocal3d. Default None.
+        with_pool2 (bool): Halve time after ``layer1``. Default True.
+
+        Layers:
+
         conv_cfg (dict): Config of every conv (stem, blocks, shortcuts).
             Default ``dict(type='Conv3d')``.
         norm_cfg (dict): Norm config. Default
             ``dict(type='BN3d', requires_grad=True)``.
         act_cfg (dict): Activation config. Default
             ``dict(type='ReLU', inplace=True)``.
+
+        Training and initialisation:
+
+        frozen_stages (int): Freeze the stem (0) and stages ``1..k``;
+            -1 freezes nothing. Default -1.
         norm_eval (bool): Keep BN layers in eval mode while training.
             Default False.
         with_cp (bool): Gradient checkpointing in every block. Default False.
-        non_local (int | Sequence): Like ``inflate``, flags for NonLocal3d
-            after blocks. Default 0.
-        non_local_cfg (dict, optional): Kwargs of NonLocal3d. Default None.
         zero_init_residual (bool): Zero the last BN of every block in
             :meth:`init_weights`. Default True.
         init_cfg (dict or list[dict], optional): Applied by
@@ -409,27 +477,28 @@ class ResNet3d(BaseModule):
                  num_stages: int = 4,
                  base_channels: int = 64,
                  out_indices: Sequence[int] = (3, ),
-                 spatial_strides: Sequence[int] = (1, 2, 2, 2),
-                 temporal_strides: Sequence[int] = (1, 1, 1, 1),
-                 dilations: Sequence[int] = (1, 1, 1, 1),
-                 conv1_kernel: Sequence[int] = (3, 7, 7),
-                 conv1_stride_s: int = 2,
+                 *,
+                 conv1_kernel: IntOrSeq = (3, 7, 7),
                  conv1_stride_t: int = 1,
-                 pool1_stride_s: int = 2,
-                 pool1_stride_t: int = 1,
+                 conv1_stride_s: int = 2,
                  with_pool1: bool = True,
-                 with_pool2: bool = True,
+                 pool1_stride_t: int = 1,
+                 pool1_stride_s: int = 2,
                  style: str = 'pytorch',
-                 frozen_stages: int = -1,
+                 spatial_strides: IntOrSeq = (1, 2, 2, 2),
+                 temporal_strides: IntOrSeq = (1, 1, 1, 1),
+                 dilations: IntOrSeq = (1, 1, 1, 1),
                  inflate: Union[int, Sequence] = 1,
                  inflate_style: str = '3x1x1',
+                 non_local: Union[int, Sequence] = 0,
+                 non_local_cfg: Optional[ConfigType] = None,
+                 with_pool2: bool = True,
                  conv_cfg: ConfigType = dict(type='Conv3d'),
                  norm_cfg: ConfigType = dict(type='BN3d', requires_grad=True),
                  act_cfg: ConfigType = dict(type='ReLU', inplace=True),
+                 frozen_stages: int = -1,
                  norm_eval: bool = False,
                  with_cp: bool = False,
-                 non_local: Union[int, Sequence] = 0,
-                 non_local_cfg: Optional[ConfigType] = None,
                  zero_init_residual: bool = True,
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -442,6 +511,9 @@ class ResNet3d(BaseModule):
         if pretrained is not None and not isinstance(pretrained, str):
             raise TypeError('pretrained must be a file path (str) or None, '
                             f'got {type(pretrained).__name__}')
+        if not -1 <= frozen_stages <= num_stages:
+            raise ValueError(f'frozen_stages must be in -1..{num_stages}, '
+                             f'got {frozen_stages}')
         _check_choice('style', style, _STYLES)
         _check_choice('inflate_style', inflate_style, _INFLATE_STYLES)
 
@@ -451,83 +523,58 @@ class ResNet3d(BaseModule):
         self.in_channels = in_channels
         self.base_channels = base_channels
         self.num_stages = num_stages
-        self.block, default_blocks = self.arch_settings[depth]
-        if stage_blocks is None:
-            stage_blocks = default_blocks[:num_stages]
-        self.stage_blocks = _per_stage(stage_blocks, num_stages,
-                                       'stage_blocks')
         self.out_indices = tuple(out_indices)
         if not self.out_indices or not all(
                 0 <= i < num_stages for i in self.out_indices):
             raise ValueError(f'out_indices {self.out_indices} must be '
                              f'non-empty, each in 0..{num_stages - 1}')
-        self.spatial_strides = _per_stage(spatial_strides, num_stages,
-                                          'spatial_strides')
-        self.temporal_strides = _per_stage(temporal_strides, num_stages,
-                                           'temporal_strides')
-        self.dilations = _per_stage(dilations, num_stages, 'dilations')
-        self.stage_inflations = _per_stage(inflate, num_stages, 'inflate')
-        self.non_local_stages = _per_stage(non_local, num_stages,
-                                           'non_local')
-        if not -1 <= frozen_stages <= num_stages:
-            raise ValueError(f'frozen_stages must be in -1..{num_stages}, '
-                             f'got {frozen_stages}')
 
-        self.conv1_kernel = tuple(conv1_kernel)
+        # Stem geometry, kept as the (t, h, w) triples the layers take.
+        self.conv1_kernel = _triple(conv1_kernel)
         if len(self.conv1_kernel) != 3:
-            raise ValueError('conv1_kernel must be (t, h, w), got '
-                             f'{self.conv1_kernel}')
-        self.conv1_stride_s = conv1_stride_s
-        self.conv1_stride_t = conv1_stride_t
-        self.pool1_stride_s = pool1_stride_s
-        self.pool1_stride_t = pool1_stride_t
-        self.with_pool1 = with_pool1
-        self.with_pool2 = with_pool2
-        self.style = style
-        self.frozen_stages = frozen_stages
-        self.inflate_style = inflate_style
+            raise ValueError('conv1_kernel must be an int or (t, h, w), got '
+                             f'{conv1_kernel}')
+        self.conv1_stride = _thw(conv1_stride_t, conv1_stride_s)
+        self.pool1_stride = _thw(pool1_stride_t, pool1_stride_s)
+        self.with_pool1, self.with_pool2 = with_pool1, with_pool2
+
+        # One row per stage; each option is broadcast or length-checked
+        # under its constructor name so errors point at the argument.
+        self.block, depth_blocks = self.arch_settings[depth]
+        columns = (
+            ('stage_blocks', depth_blocks[:num_stages]
+             if stage_blocks is None else stage_blocks),
+            ('spatial_strides', spatial_strides),
+            ('temporal_strides', temporal_strides),
+            ('dilations', dilations),
+            ('inflate', inflate),
+            ('non_local', non_local),
+        )
+        self.stage_specs: Tuple[StageSpec, ...] = tuple(
+            StageSpec(*row) for row in zip(
+                *(_per_stage(value, num_stages, name)
+                  for name, value in columns)))
+        self.stage_blocks = tuple(s.blocks for s in self.stage_specs)
+
         # Private copies: a config dict shared between models must not be
         # altered by one of them.
         self.conv_cfg = dict(conv_cfg)
         self.norm_cfg = dict(norm_cfg)
         self.act_cfg = dict(act_cfg)
         self.non_local_cfg = dict(non_local_cfg or {})
+        self.style, self.inflate_style = style, inflate_style
+        self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
         self.with_cp = with_cp
         self.zero_init_residual = zero_init_residual
 
         self._make_stem_layer()
-
         self.res_layers: List[str] = []
         self.inplanes = base_channels
-        for i, num_blocks in enumerate(self.stage_blocks):
-            planes = base_channels * 2**i
-            stage_in = self.inplanes + self._extra_stage_inplanes(
-                i, self.inplanes)
-            res_layer = self.make_res_layer(
-                self.block,
-                stage_in,
-                planes,
-                num_blocks,
-                spatial_stride=self.spatial_strides[i],
-                temporal_stride=self.temporal_strides[i],
-                dilation=self.dilations[i],
-                style=style,
-                inflate=self.stage_inflations[i],
-                inflate_style=inflate_style,
-                non_local=self.non_local_stages[i],
-                non_local_cfg=self.non_local_cfg,
-                conv_cfg=self.conv_cfg,
-                norm_cfg=self.norm_cfg,
-                act_cfg=self.act_cfg,
-                with_cp=with_cp)
-            self.inplanes = planes * self.block.expansion
-            layer_name = f'layer{i + 1}'
-            self.add_module(layer_name, res_layer)
-            self.res_layers.append(layer_name)
-
-        self.feat_dim = (self.block.expansion * base_channels *
-                         2**(num_stages - 1))
+        for idx, stage in enumerate(self.stage_specs):
+            self._add_stage(idx, stage)
+        # Output width of the last stage (``_add_stage`` advances it).
+        self.feat_dim = self.inplanes
 
     # ------------------------------------------------------------------
     # construction
@@ -546,25 +593,42 @@ class ResNet3d(BaseModule):
         """
         return 0
 
-    def _make_stem_layer(self) -> None:
-        """Build ``conv1`` (conv + norm + act) and the two pooling layers."""
-        self.conv1 = ConvModule(
-            self.in_channels,
-            self.base_channels,
-            kernel_size=self.conv1_kernel,
-            stride=(self.conv1_stride_t, self.conv1_stride_s,
-                    self.conv1_stride_s),
-            padding=tuple((k - 1) // 2 for k in self.conv1_kernel),
-            bias=False,
+    def _add_stage(self, idx: int, stage: StageSpec) -> None:
+        """Build stage ``idx`` as ``layer{idx + 1}`` and advance
+        ``self.inplanes`` to its output width."""
+        planes = self.base_channels * 2**idx
+        layer_kwargs = stage._asdict()
+        num_blocks = layer_kwargs.pop('blocks')
+        stage_in = self.inplanes + self._extra_stage_inplanes(
+            idx, self.inplanes)
+        layer = self.make_res_layer(
+            self.block,
+            stage_in,
+            planes,
+            num_blocks,
+            style=self.style,
+            inflate_style=self.inflate_style,
+            non_local_cfg=self.non_local_cfg,
             conv_cfg=self.conv_cfg,
             norm_cfg=self.norm_cfg,
-            act_cfg=self.act_cfg)
+            act_cfg=self.act_cfg,
+            with_cp=self.with_cp,
+            **layer_kwargs)
+        name = f'layer{idx + 1}'
+        self.add_module(name, layer)
+        self.res_layers.append(name)
+        self.inplanes = planes * self.block.expansion
+
+    def _make_stem_layer(self) -> None:
+        """Build ``conv1`` (conv + norm + act) and the two pooling layers."""
+        stem = ConvSpec(self.in_channels, self.base_channels,
+                        self.conv1_kernel, self.conv1_stride)
+        self.conv1 = build_conv_unit(stem, self.conv_cfg, self.norm_cfg,
+                                     self.act_cfg)
         self.maxpool = nn.MaxPool3d(
-            kernel_size=(1, 3, 3),
-            stride=(self.pool1_stride_t, self.pool1_stride_s,
-                    self.pool1_stride_s),
-            padding=(0, 1, 1))
-        self.pool2 = nn.MaxPool3d(kernel_size=(2, 1, 1), stride=(2, 1, 1))
+            kernel_size=(1, 3, 3), stride=self.pool1_stride, padding=(0, 1, 1))
+        # Only time is halved; the stride defaults to the kernel size.
+        self.pool2 = nn.MaxPool3d(kernel_size=(2, 1, 1))
 
     def make_res_layer(self,
                        block: type,
@@ -613,49 +677,47 @@ class ResNet3d(BaseModule):
         Returns:
             Sequential: The stage, blocks named ``0``, ``1``, ...
         """
-        conv_cfg = dict(type='Conv3d') if conv_cfg is None else conv_cfg
-        norm_cfg = dict(type='BN3d') if norm_cfg is None else norm_cfg
-        act_cfg = dict(type='ReLU') if act_cfg is None else act_cfg
-        inflate_flags = _per_block_flags(inflate, blocks, 'inflate')
-        non_local_flags = _per_block_flags(non_local, blocks, 'non_local')
+        cfgs = dict(
+            conv_cfg=dict(type='Conv3d') if conv_cfg is None else conv_cfg,
+            norm_cfg=dict(type='BN3d') if norm_cfg is None else norm_cfg,
+            act_cfg=dict(type='ReLU') if act_cfg is None else act_cfg)
         outplanes = planes * block.expansion
+        first_stride = _thw(temporal_stride, spatial_stride)
 
-        downsample = None
         # A temporal stride alone also changes the shape of the branch
         # output, so it needs the projection too.
-        if (spatial_stride != 1 or temporal_stride != 1
-                or inplanes != outplanes):
-            downsample = ConvModule(
-                inplanes,
-                outplanes,
-                kernel_size=1,
-                stride=(temporal_stride, spatial_stride, spatial_stride),
-                bias=False,
-                conv_cfg=conv_cfg,
-                norm_cfg=norm_cfg,
-                act_cfg=None)
+        shortcut = None
+        if first_stride != (1, 1, 1) or inplanes != outplanes:
+            shortcut = build_conv_unit(
+                ConvSpec(inplanes, outplanes, (1, 1, 1), first_stride,
+                         activate=False), **cfgs)
 
-        layers = []
-        for i in range(blocks):
-            first = i == 0
-            layers.append(
-                block(
-                    inplanes if first else outplanes,
-                    planes,
-                    spatial_stride=spatial_stride if first else 1,
-                    temporal_stride=temporal_stride if first else 1,
-                    dilation=dilation,
-                    downsample=downsample if first else None,
-                    style=style,
-                    inflate=inflate_flags[i],
-                    inflate_style=inflate_style,
-                    non_local=non_local_flags[i],
-                    non_local_cfg=non_local_cfg,
-                    conv_cfg=conv_cfg,
-                    norm_cfg=norm_cfg,
-                    act_cfg=act_cfg,
-                    with_cp=with_cp))
-        return Sequential(*layers)
+        shared = dict(
+            planes=planes,
+            dilation=dilation,
+            style=style,
+            inflate_style=inflate_style,
+            non_local_cfg=non_local_cfg,
+            with_cp=with_cp,
+            **cfgs)
+        # Only these differ between the blocks of a stage.
+        rest = blocks - 1
+        per_block = zip([inplanes] + [outplanes] * rest,
+                        [first_stride] + [(1, 1, 1)] * rest,
+                        [shortcut] + [None] * rest,
+                        _per_block_flags(inflate, blocks, 'inflate'),
+                        _per_block_flags(non_local, blocks, 'non_local'))
+        return Sequential(*[
+            block(
+                block_in,
+                temporal_stride=stride_t,
+                spatial_stride=stride_s,
+                downsample=downsample,
+                inflate=block_inflate,
+                non_local=block_non_local,
+                **shared) for block_in, (stride_t, _, stride_s), downsample,
+            block_inflate, block_non_local in per_block
+        ])
 
     # ------------------------------------------------------------------
     # weights

@@ -10,6 +10,7 @@ mmaction2 1.1.0 (``rgb_path.layer3.0.conv1.conv.weight [256, 640, 3, 1, 1]``,
 ``pose_path.layer1_lateral.{conv,bn}``, ...).
 """
 import copy
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
@@ -25,7 +26,81 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from mmpose_plus.registry import MODELS
 from .resnet3d import OptMultiConfig, ResNet3d
 
-__all__ = ['ResNet3dPathway', 'RGBPoseConv3D']
+__all__ = ['LateralSpec', 'ResNet3dPathway', 'RGBPoseConv3D']
+
+
+@dataclass(frozen=True)
+class LateralSpec:
+    """How a pathway turns its sibling's features into extra input channels.
+
+    A lateral feeds a stage whose own input has ``C`` channels. Forward
+    laterals (the sibling is faster) read ``C // channel_ratio`` channels
+    and shrink time by ``speed_ratio`` with a strided Conv3d; inverse ones
+    (the sibling is slower) read ``C * channel_ratio`` channels and stretch
+    time by ``speed_ratio`` with a ConvTranspose3d + norm + ReLU.
+
+    Args:
+        inverse (bool): Upsample time (``lateral_inv``).
+        with_norm (bool): Norm + activation after forward laterals
+            (``lateral_norm``).
+        inflation (int): Channel inflation (``lateral_infl``).
+        kernel (int): Temporal kernel (``fusion_kernel``).
+        speed_ratio (int): Frame-rate ratio between the pathways.
+        channel_ratio (int): Channel ratio between the pathways.
+
+    Example:
+        >>> spec = LateralSpec(inverse=False, with_norm=False, inflation=1,
+        ...                    kernel=7, speed_ratio=4, channel_ratio=4)
+        >>> spec.channels(512)
+        (128, 128)
+    """
+    inverse: bool
+    with_norm: bool
+    inflation: int
+    kernel: int
+    speed_ratio: int
+    channel_ratio: int
+
+    def channels(self, stage_in: int) -> Tuple[int, int]:
+        """(in, out) channels of the lateral into a stage whose own input
+        has ``stage_in`` channels."""
+        if self.inverse:
+            wide = stage_in * self.channel_ratio
+            return wide, wide // self.inflation
+        return (stage_in // self.channel_ratio,
+                stage_in * self.inflation // self.channel_ratio)
+
+    def build(self, stage_in: int, conv_cfg: Dict, norm_cfg: Dict,
+              act_cfg: Dict) -> ConvModule:
+        """The lateral into a stage whose own input has ``stage_in``
+        channels, as a ConvModule (``.conv`` [+ ``.bn``])."""
+        k = self.kernel
+        in_channels, out_channels = self.channels(stage_in)
+        if self.inverse:
+            # The transposed conv must output exactly ``speed_ratio * T``
+            # frames.
+            out_pad = self.speed_ratio - k + 2 * ((k - 1) // 2)
+            if not 0 <= out_pad < self.speed_ratio:
+                raise ValueError(f'fusion_kernel={k} cannot upsample time '
+                                 f'by speed_ratio={self.speed_ratio}')
+            layers = dict(
+                conv_cfg=dict(
+                    type=nn.ConvTranspose3d, output_padding=(out_pad, 0, 0)),
+                norm_cfg=norm_cfg,
+                act_cfg=dict(type='ReLU'))
+        else:
+            layers = dict(
+                conv_cfg=conv_cfg,
+                norm_cfg=norm_cfg if self.with_norm else None,
+                act_cfg=act_cfg if self.with_norm else None)
+        return ConvModule(
+            in_channels,
+            out_channels,
+            kernel_size=(k, 1, 1),
+            stride=(self.speed_ratio, 1, 1),
+            padding=((k - 1) // 2, 0, 0),
+            bias=False,
+            **layers)
 
 
 @MODELS.register_module()
@@ -34,30 +109,29 @@ class ResNet3dPathway(ResNet3d):
     pathway (SlowFast / RGBPoseConv3D).
 
     The lateral feeding stage ``i + 1`` is named ``layer{i}_lateral``
-    (``conv1_lateral`` feeds ``layer1``) and maps the sibling's features to
-    this pathway's time axis: a Conv3d with temporal stride ``speed_ratio``
-    when the sibling is faster, or (``lateral_inv``) a ConvTranspose3d +
-    BN + ReLU upsampling time by ``speed_ratio`` when it is slower. Stages
-    whose ``lateral_activate`` flag is set get the lateral's channels added
+    (``conv1_lateral`` feeds ``layer1``); its geometry is a
+    :class:`LateralSpec` (:attr:`lateral_spec`). Stages whose
+    ``lateral_activate`` flag is set get the lateral's output channels added
     to their input: for a stage whose own input has ``C`` channels that is
-    ``C * lateral_infl // channel_ratio`` (the sibling carries
-    ``C // channel_ratio`` channels), or ``C * channel_ratio // lateral_infl``
-    with ``lateral_inv`` (the sibling carries ``C * channel_ratio``).
-    The lateral modules are applied by the owner of both pathways; this
-    class's own :meth:`forward` is the plain ResNet3d one.
+    ``C * lateral_infl // channel_ratio``, or ``C * channel_ratio //
+    lateral_infl`` with ``lateral_inv``. The lateral modules are applied by
+    the owner of both pathways; this class's own :meth:`forward` is the
+    plain ResNet3d one.
 
     Args:
         lateral (bool): Build lateral connections. Default False.
+        lateral_activate (Sequence[int]): Per stage, whether the stage input
+            receives a lateral. Default ``(1, 1, 1, 1)``.
         lateral_inv (bool): Laterals upsample time (deconv). Default False.
         lateral_norm (bool): Norm + activation after non-inverse laterals.
             Default False.
+        lateral_infl (int): Channel inflation of the laterals. Default 2.
+        fusion_kernel (int): Temporal kernel of the laterals. Default 5.
         speed_ratio (int): Frame-rate ratio between the pathways. Default 8.
         channel_ratio (int): Channel ratio between the pathways. Default 8.
-        fusion_kernel (int): Temporal kernel of the laterals. Default 5.
-        lateral_infl (int): Channel inflation of the laterals. Default 2.
-        lateral_activate (Sequence[int]): Per stage, whether the stage input
-            receives a lateral. Default ``(1, 1, 1, 1)``.
         **kwargs: Arguments of :class:`ResNet3d`.
+
+        All arguments are keyword-only.
 
     Example:
         >>> path = ResNet3dPathway(
@@ -71,14 +145,15 @@ class ResNet3dPathway(ResNet3d):
     """
 
     def __init__(self,
+                 *,
                  lateral: bool = False,
+                 lateral_activate: Sequence[int] = (1, 1, 1, 1),
                  lateral_inv: bool = False,
                  lateral_norm: bool = False,
+                 lateral_infl: int = 2,
+                 fusion_kernel: int = 5,
                  speed_ratio: int = 8,
                  channel_ratio: int = 8,
-                 fusion_kernel: int = 5,
-                 lateral_infl: int = 2,
-                 lateral_activate: Sequence[int] = (1, 1, 1, 1),
                  **kwargs) -> None:
         num_stages = kwargs.get('num_stages', 4)
         if lateral and len(lateral_activate) != num_stages:
@@ -87,73 +162,41 @@ class ResNet3dPathway(ResNet3d):
                              f'{num_stages})')
         # Read by ``_extra_stage_inplanes`` while ResNet3d builds the stages.
         self.lateral = lateral
-        self.lateral_inv = lateral_inv
-        self.lateral_norm = lateral_norm
-        self.speed_ratio = speed_ratio
-        self.channel_ratio = channel_ratio
-        self.fusion_kernel = fusion_kernel
-        self.lateral_infl = lateral_infl
         self.lateral_activate = tuple(lateral_activate)
+        self.lateral_spec = LateralSpec(
+            inverse=lateral_inv,
+            with_norm=lateral_norm,
+            inflation=lateral_infl,
+            kernel=fusion_kernel,
+            speed_ratio=speed_ratio,
+            channel_ratio=channel_ratio)
         super().__init__(**kwargs)
 
+        # Every point that can feed a lateral: the stem, then each stage but
+        # the last, with the channels it hands to the next stage.
         self.lateral_connections: List[str] = []
-        if not lateral:
-            return
-        if self.lateral_activate[0]:
-            self.conv1_lateral = self._make_lateral(self.base_channels)
-        for i in range(self.num_stages - 1):
-            if self.lateral_activate[i + 1]:
-                name = f'layer{i + 1}_lateral'
-                stage_out = self.base_channels * 2**i * self.block.expansion
-                self.add_module(name, self._make_lateral(stage_out))
+        feeders = ['conv1'] + self.res_layers[:-1]
+        widths = [self.base_channels] + [
+            self.base_channels * 2**i * self.block.expansion
+            for i in range(self.num_stages - 1)
+        ]
+        active = self.lateral_activate if lateral else ()
+        for feeder, width, on in zip(feeders, widths, active):
+            if not on:
+                continue
+            name = f'{feeder}_lateral'
+            self.add_module(
+                name,
+                self.lateral_spec.build(width, self.conv_cfg, self.norm_cfg,
+                                        self.act_cfg))
+            if feeder != 'conv1':
                 self.lateral_connections.append(name)
 
     def _extra_stage_inplanes(self, stage_idx: int,
                               stage_inplanes: int) -> int:
         if not (self.lateral and self.lateral_activate[stage_idx]):
             return 0
-        return self._lateral_channels(stage_inplanes)[1]
-
-    def _lateral_channels(self, channels: int) -> Tuple[int, int]:
-        """(in, out) channels of the lateral into a stage whose own input
-        has ``channels`` channels."""
-        if self.lateral_inv:
-            return (channels * self.channel_ratio,
-                    channels * self.channel_ratio // self.lateral_infl)
-        return (channels // self.channel_ratio,
-                channels * self.lateral_infl // self.channel_ratio)
-
-    def _make_lateral(self, channels: int) -> ConvModule:
-        """Lateral into a stage whose own input has ``channels`` channels."""
-        k = self.fusion_kernel
-        common = dict(
-            kernel_size=(k, 1, 1),
-            stride=(self.speed_ratio, 1, 1),
-            padding=((k - 1) // 2, 0, 0),
-            bias=False)
-        in_channels, out_channels = self._lateral_channels(channels)
-        if not self.lateral_inv:
-            use_norm = self.lateral_norm
-            return ConvModule(
-                in_channels,
-                out_channels,
-                conv_cfg=self.conv_cfg,
-                norm_cfg=self.norm_cfg if use_norm else None,
-                act_cfg=self.act_cfg if use_norm else None,
-                **common)
-        # The transposed conv must output exactly ``speed_ratio * T`` frames.
-        out_pad = self.speed_ratio - k + 2 * ((k - 1) // 2)
-        if not 0 <= out_pad < self.speed_ratio:
-            raise ValueError(f'fusion_kernel={k} cannot upsample time by '
-                             f'speed_ratio={self.speed_ratio}')
-        return ConvModule(
-            in_channels,
-            out_channels,
-            conv_cfg=dict(
-                type=nn.ConvTranspose3d, output_padding=(out_pad, 0, 0)),
-            norm_cfg=self.norm_cfg,
-            act_cfg=dict(type='ReLU'),
-            **common)
+        return self.lateral_spec.channels(stage_inplanes)[1]
 
     def _named_inflatable_modules(self) -> Iterator[Tuple[str, ConvModule]]:
         # Laterals have no 2D counterpart; they keep their own init.
@@ -189,40 +232,53 @@ class ResNet3dPathway(ResNet3d):
                 constant_init(module.norm, 1)
 
 
-DEFAULT_RGB_PATHWAY: Mapping = MappingProxyType(
-    dict(
-        num_stages=4,
-        lateral=True,
-        lateral_infl=1,
-        lateral_activate=(0, 0, 1, 1),
-        fusion_kernel=7,
-        base_channels=64,
-        conv1_kernel=(1, 7, 7),
-        inflate=(0, 0, 1, 1),
-        with_pool2=False))
+def _pathway_defaults(**overrides) -> Mapping:
+    """Read-only defaults of one RGBPoseConv3D pathway.
 
-DEFAULT_POSE_PATHWAY: Mapping = MappingProxyType(
-    dict(
-        num_stages=3,
-        stage_blocks=(4, 6, 3),
+    Both pathways are SlowOnly-like :class:`ResNet3dPathway` s (purely
+    spatial stem kernel, no temporal pool after ``layer1``) with laterals of
+    temporal kernel 7; ``overrides`` hold what differs.
+    """
+    cfg = dict(
         lateral=True,
-        lateral_inv=True,
-        lateral_infl=16,
-        lateral_activate=(0, 1, 1),
         fusion_kernel=7,
-        in_channels=17,
-        base_channels=32,
-        out_indices=(2, ),
         conv1_kernel=(1, 7, 7),
-        conv1_stride_s=1,
-        conv1_stride_t=1,
-        pool1_stride_s=1,
-        pool1_stride_t=1,
-        inflate=(0, 1, 1),
-        spatial_strides=(2, 2, 2),
-        temporal_strides=(1, 1, 1),
-        dilations=(1, 1, 1),
-        with_pool2=False))
+        with_pool2=False)
+    cfg.update(overrides)
+    return MappingProxyType(cfg)
+
+
+def _stage_table(names: Sequence[str],
+                 rows: Sequence[Sequence[int]]) -> Dict[str, tuple]:
+    """Turn one row per stage into per-stage keyword arguments."""
+    return dict(zip(names, zip(*rows)))
+
+
+DEFAULT_RGB_PATHWAY: Mapping = _pathway_defaults(
+    num_stages=4,
+    base_channels=64,
+    inflate=(0, 0, 1, 1),
+    # pose -> RGB laterals into layer3 and layer4
+    lateral_activate=(0, 0, 1, 1),
+    lateral_infl=1)
+
+DEFAULT_POSE_PATHWAY: Mapping = _pathway_defaults(
+    num_stages=3,
+    in_channels=17,
+    base_channels=32,
+    out_indices=(2, ),
+    # Heatmaps are small already: no spatial stride in the stem.
+    conv1_stride_s=1,
+    pool1_stride_s=1,
+    # RGB -> pose laterals upsample time.
+    lateral_inv=True,
+    lateral_infl=16,
+    **_stage_table(
+        ('stage_blocks', 'inflate', 'lateral_activate', 'spatial_strides',
+         'temporal_strides', 'dilations'),
+        [(4, 0, 0, 2, 1, 1),
+         (6, 1, 1, 2, 1, 1),
+         (3, 1, 1, 2, 1, 1)]))
 
 
 @MODELS.register_module()
@@ -238,19 +294,22 @@ class RGBPoseConv3D(BaseModule):
     Args:
         pretrained (str, optional): Local checkpoint of the whole backbone,
             loaded strictly in :meth:`init_weights`. Default None.
+
+        The remaining arguments are keyword-only.
+
         speed_ratio (int): Pose frames per RGB frame. Default 4.
         channel_ratio (int): RGB channels per pose channel. Default 4.
-        rgb_detach (bool): Stop gradients from the RGB pathway into the pose
-            pathway through the pose->RGB laterals. Default False.
-        pose_detach (bool): Stop gradients from the pose pathway into the RGB
-            pathway through the RGB->pose laterals. Default False.
-        rgb_drop_path (float): Training-time probability of zeroing the
-            pose->RGB lateral features (per forward). Default 0.
-        pose_drop_path (float): Same for the RGB->pose laterals. Default 0.
         rgb_pathway (dict, optional): :class:`ResNet3dPathway` kwargs of the
             RGB pathway; None uses ``DEFAULT_RGB_PATHWAY``.
         pose_pathway (dict, optional): Same for the pose pathway; None uses
             ``DEFAULT_POSE_PATHWAY``.
+        rgb_detach (bool): Stop gradients from the RGB pathway into the pose
+            pathway through the pose->RGB laterals. Default False.
+        rgb_drop_path (float): Training-time probability of zeroing the
+            pose->RGB lateral features (per forward). Default 0.
+        pose_detach (bool): Stop gradients from the pose pathway into the RGB
+            pathway through the RGB->pose laterals. Default False.
+        pose_drop_path (float): Same for the RGB->pose laterals. Default 0.
         init_cfg (dict or list[dict], optional): Init config. Default None.
 
     Example:
@@ -263,14 +322,15 @@ class RGBPoseConv3D(BaseModule):
 
     def __init__(self,
                  pretrained: Optional[str] = None,
+                 *,
                  speed_ratio: int = 4,
                  channel_ratio: int = 4,
-                 rgb_detach: bool = False,
-                 pose_detach: bool = False,
-                 rgb_drop_path: float = 0,
-                 pose_drop_path: float = 0,
                  rgb_pathway: Optional[Dict] = None,
                  pose_pathway: Optional[Dict] = None,
+                 rgb_detach: bool = False,
+                 rgb_drop_path: float = 0,
+                 pose_detach: bool = False,
+                 pose_drop_path: float = 0,
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(init_cfg=init_cfg)
         for name, p in (('rgb_drop_path', rgb_drop_path),
@@ -280,12 +340,11 @@ class RGBPoseConv3D(BaseModule):
         if pretrained is not None and not isinstance(pretrained, str):
             raise TypeError('pretrained must be a file path (str) or None')
         self.pretrained = pretrained
-        self.speed_ratio = speed_ratio
-        self.channel_ratio = channel_ratio
-        self.rgb_detach = rgb_detach
-        self.pose_detach = pose_detach
-        self.rgb_drop_path = rgb_drop_path
-        self.pose_drop_path = pose_drop_path
+        self.speed_ratio, self.channel_ratio = speed_ratio, channel_ratio
+        # Per stream: stop its gradients through the lateral it receives /
+        # zero that lateral with this probability while training.
+        self.rgb_detach, self.rgb_drop_path = rgb_detach, rgb_drop_path
+        self.pose_detach, self.pose_drop_path = pose_detach, pose_drop_path
 
         paths = {}
         for name, cfg, default in (('rgb', rgb_pathway, DEFAULT_RGB_PATHWAY),

@@ -1,0 +1,106 @@
+# A small HigherHRNet (HRNet with one block per branch and 16/32/64/128
+# channels, one BasicBlock after the deconvolution) on the built-in
+# stick-figure COCO set: 128x128 inputs, heatmaps 32 and 64, tags at 32.
+# Trains in a few minutes on 2 CPU cores.
+#
+# Data (train: 64 images, val: 16 images, 1-3 people each):
+#   python -c "from mmpose_plus.datasets import generate_tiny_coco as g; \
+#     g('data/tiny_coco_bu', 64, seed=0, ann_name='person_keypoints_train.json', \
+#       img_dir='train'); g('data/tiny_coco_bu', 16, seed=1, \
+#       ann_name='person_keypoints_val.json', img_dir='val')"
+#   python tools/train.py configs/pose/tiny/higherhrnet_tiny_tinycoco.py
+_base_ = ['../higherhrnet_w32_8xb24-300e_coco-512x512.py']
+
+# ---------------------------------------------------------------- schedule
+max_epochs = 60
+train_cfg = dict(max_epochs=max_epochs, val_interval=20)
+optim_wrapper = dict(optimizer=dict(type='Adam', lr=3e-3))
+param_scheduler = [
+    dict(
+        type='LinearLR', begin=0, end=20, start_factor=0.01,
+        by_epoch=False),
+    dict(
+        type='MultiStepLR',
+        begin=0,
+        end=max_epochs,
+        milestones=[45, 55],
+        gamma=0.1,
+        by_epoch=True)
+]
+auto_scale_lr = dict(base_batch_size=16)
+default_hooks = dict(
+    logger=dict(interval=10),
+    checkpoint=dict(interval=20, max_keep_ckpts=1))
+
+# ------------------------------------------------------------------- model
+input_size = (128, 128)
+codec = dict(
+    type='AssociativeEmbedding',
+    input_size=input_size,
+    heatmap_size=[(32, 32), (64, 64)],
+    sigma=2,
+    max_people=30,
+    decode_nms_kernel=5,
+    decode_topk=30,
+    decode_keypoint_thr=0.1,
+    decode_tag_thr=1.0)
+model = dict(
+    backbone=dict(
+        extra=dict(
+            stage1=dict(num_blocks=(1, ), num_channels=(32, )),
+            stage2=dict(num_blocks=(1, 1), num_channels=(16, 32)),
+            stage3=dict(
+                num_modules=1, num_blocks=(1, 1, 1),
+                num_channels=(16, 32, 64)),
+            stage4=dict(
+                num_modules=1,
+                num_blocks=(1, 1, 1, 1),
+                num_channels=(16, 32, 64, 128))),
+        init_cfg=None),
+    head=dict(in_channels=16, num_deconv_filters=(16, ), num_basic_blocks=1),
+    codec=codec)
+
+# -------------------------------------------------------------------- data
+data_root = 'data/tiny_coco_bu/'
+train_pipeline = [
+    dict(type='LoadImage'),
+    dict(
+        type='BottomupRandomAffine',
+        input_size=input_size,
+        shift_factor=0.1,
+        scale_factor=(0.8, 1.2),
+        scale_type='long',
+        rotate_factor=15),
+    dict(type='RandomFlipPose', prob=0.5),
+    dict(type='GenerateTarget', encoder=codec),
+    dict(type='BottomupGetHeatmapMask'),
+    dict(type='PackPoseInputs')
+]
+val_pipeline = [
+    dict(type='LoadImage'),
+    dict(
+        type='BottomupResize',
+        input_size=input_size,
+        size_factor=32,
+        resize_mode='expand'),
+    dict(type='PackPoseInputs')
+]
+test_pipeline = val_pipeline
+train_dataloader = dict(
+    batch_size=16,
+    dataset=dict(
+        data_root=data_root,
+        ann_file='person_keypoints_train.json',
+        data_prefix=dict(img='train/'),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=1,
+    dataset=dict(
+        data_root=data_root,
+        ann_file='person_keypoints_val.json',
+        data_prefix=dict(img='val/'),
+        pipeline=val_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(ann_file=data_root + 'person_keypoints_val.json')
+test_evaluator = val_evaluator
+randomness = dict(seed=0)

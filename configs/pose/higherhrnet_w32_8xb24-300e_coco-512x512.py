@@ -95,11 +95,13 @@ model = dict(
                 block='BASIC',
                 num_blocks=(4, 4, 4, 4),
                 num_channels=(32, 64, 128, 256))),
-        # ImageNet HRNet-W32 of the official release (same key layout)
+        # ImageNet HRNet-W32 of the official release (same key layout).
+        # Not downloaded: put the file there (mmpose model zoo,
+        # 'pretrain_models'), or train from scratch with
+        # --cfg-options model.backbone.init_cfg=None
         init_cfg=dict(
             type='Pretrained',
-            checkpoint='https://download.openmmlab.com/mmpose/'
-            'pretrain_models/hrnet_w32-36af842e.pth')),
+            checkpoint='checkpoints/hrnet_w32-36af842e.pth')),
     head=dict(
         type='AEHigherResolutionHead',
         in_channels=32,

@@ -31,8 +31,7 @@ model = dict(
             stage4=dict(num_channels=(48, 96, 192, 384))),
         init_cfg=dict(
             type='Pretrained',
-            checkpoint='https://download.openmmlab.com/mmpose/'
-            'pretrain_models/hrnet_w48-8ef0771d.pth')),
+            checkpoint='checkpoints/hrnet_w48-8ef0771d.pth')),
     head=dict(in_channels=48, num_deconv_filters=(48, )),
     codec=codec)
 

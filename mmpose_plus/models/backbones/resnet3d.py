@@ -907,6 +907,18 @@ class ResNet3d(BaseModule):
     # ------------------------------------------------------------------
     def forward_stem(self, x: torch.Tensor) -> torch.Tensor:
         """``conv1`` and, if enabled, the stem max-pool."""
+        if x.dim() != 5 or x.shape[1] != self.in_channels:
+            # The usual cause is a config whose in_channels disagrees with
+            # what the pipeline makes (for heatmaps: the keypoint and/or limb
+            # channels of GeneratePoseTarget); say so instead of letting
+            # conv3d fail with a weight-shape message.
+            raise ValueError(
+                f'{type(self).__name__} was built with in_channels='
+                f'{self.in_channels} and expects (N, {self.in_channels}, T, '
+                f'H, W) input, got {tuple(x.shape)}. For heatmap volumes the '
+                'channel count is what GeneratePoseTarget produces (17 COCO '
+                'keypoints with with_kp=True, 19 limbs with with_limb=True, '
+                'their sum with both); make in_channels match the pipeline.')
         x = self.conv1(x)
         if self.with_pool1:
             x = self.maxpool(x)

@@ -75,3 +75,19 @@ def test_registered_and_overridable():
         depth=18, base_channels=8, with_pool2=True, conv1_kernel=(3, 7, 7))
     assert overridden.with_pool2
     assert overridden.conv1.conv.kernel_size == (3, 7, 7)
+
+
+def test_in_channels_mismatch_with_pipeline_is_explained():
+    import pytest
+    import torch
+
+    from mmpose_plus.models.backbones import ResNet3dSlowOnly
+    model = ResNet3dSlowOnly(
+        depth=50, in_channels=17, base_channels=4, num_stages=1,
+        out_indices=(0, ), stage_blocks=(1, ), spatial_strides=(1, ),
+        temporal_strides=(1, ), dilations=(1, ), inflate=(0, ),
+        conv1_stride_s=1, pool1_stride_s=1)
+    limbs = torch.zeros(1, 19, 2, 8, 8)  # with_limb=True makes 19 channels
+    with pytest.raises(ValueError, match='in_channels=17.*GeneratePoseTarget'):
+        model(limbs)
+    assert model(torch.zeros(1, 17, 2, 8, 8)).shape[1] == 16

@@ -77,12 +77,9 @@ def _pipeline(input_size, aug_scales=None, size_factor=32) -> Compose:
 
 
 def _batch(model, packed: Sequence[dict]) -> dict:
-    """Preprocess packed samples; multi-scale samples are handed over
-    sample-major (one list of scales per sample)."""
-    return model.data_preprocessor(
-        dict(
-            inputs=[p['inputs'] for p in packed],
-            data_samples=[p['data_samples'] for p in packed]))
+    """Collate packed samples as the dataloader does (mmengine's
+    pseudo_collate) and preprocess them."""
+    return model.data_preprocessor(pseudo_collate(list(packed)))
 
 
 # ----------------------------------------------------------------------
@@ -493,12 +490,6 @@ def test_predict_input_errors(scene):
         flip_model.predict(data['inputs'][0], [sample])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='PoseDataPreprocessor reads nested inputs sample-major, but '
-    "mmengine's pseudo_collate hands multi-scale inputs over scale-major "
-    '(one list per scale); remove this mark once the preprocessor handles '
-    'the collated layout')
 def test_multiscale_through_pseudo_collate(scene):
     model = _tiny_model(flip_test=False)
     packed = _pipeline((128, 128), [2, 0.5])(

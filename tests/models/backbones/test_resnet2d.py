@@ -223,12 +223,16 @@ def test_bad_arguments():
 
 def test_resnet_name_is_scoped():
     # Our scope (and an explicit prefix) gives the torchvision-layout ResNet.
-    assert type(MODELS.build(dict(type='ResNet', depth=18))) is ResNet
-    assert type(MMACTION_MODELS.build(
-        dict(type='mmpose_plus.ResNet', depth=18))) is ResNet
-    # mmaction2 configs keep mmaction2's ResNet, by registry or by scope.
-    assert type(MMACTION_MODELS.build(
-        dict(type='ResNet', depth=18))) is MMActionResNet
+    # Registry.build follows the process-wide default scope, which other
+    # tests change, so each case pins the scope its config would set.
+    with DefaultScope.overwrite_default_scope('mmpose_plus'):
+        assert type(MODELS.build(dict(type='ResNet', depth=18))) is ResNet
+    with DefaultScope.overwrite_default_scope('mmaction'):
+        assert type(MMACTION_MODELS.build(
+            dict(type='mmpose_plus.ResNet', depth=18))) is ResNet
+        # mmaction2 configs keep mmaction2's ResNet.
+        assert type(MMACTION_MODELS.build(
+            dict(type='ResNet', depth=18))) is MMActionResNet
     with DefaultScope.overwrite_default_scope('mmaction'):
         assert type(MODELS.build(
             dict(type='ResNet', depth=18))) is MMActionResNet

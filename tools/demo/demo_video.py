@@ -1,0 +1,278 @@
+"""Video in, annotated video and action predictions out.
+
+Estimates every person's pose in every frame (bottom-up HigherHRNet by
+default: no detector), tracks the people, recognises the action of the
+whole clip with a skeleton model (PoseC3D) or with RGBPoseConv3D (video +
+skeletons), then writes
+
+* OUT: the video with the skeletons drawn (joint colour = person track)
+  and the top-k action labels in the corner, frame for frame;
+* OUT's name with ``.json``: the predictions (top-k labels and scores, all
+  class scores), the tracked keypoints per frame, and which weights were
+  used.
+
+Examples::
+
+    python tools/demo/demo_video.py clip.mp4 clip_out.mp4 \\
+        --pose-checkpoint checkpoints/higherhrnet_w32_coco_512x512.pth \\
+        --action-config configs/posec3d/slowonly_r50_8xb16-u48-240e_ntu60-xsub-keypoint.py \\
+        --action-checkpoint checkpoints/posec3d_ntu60_xsub_keypoint.pth \\
+        --label-map label_map_ntu60.txt
+
+    # offline smoke test: untrained tiny models (meaningless output)
+    python tools/demo/demo_video.py clip.mp4 out.mp4 \\
+        --pose-config configs/pose/tiny/higherhrnet_tiny_tinycoco.py \\
+        --action-config configs/tiny/slowonly_tiny_tinyntu-keypoint.py
+
+Without a checkpoint a model runs with untrained weights: the tool says so
+on stderr, in the JSON (``"untrained"``) and on the video itself.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+import time
+from typing import List, Optional, Sequence
+
+import numpy as np
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+DEFAULT_POSE_CONFIG = 'configs/pose/higherhrnet_w32_8xb24-300e_coco-512x512.py'
+DEFAULT_ACTION_CONFIG = (
+    'configs/posec3d/slowonly_r50_8xb16-u48-240e_ntu60-xsub-keypoint.py')
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Draw skeletons and the recognised action on a video.',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split('Examples::', 1)[1])
+    parser.add_argument('video', help='input video')
+    parser.add_argument('out', help='output video (.mp4, written with mp4v)')
+    parser.add_argument(
+        '--pose-config',
+        default=DEFAULT_POSE_CONFIG,
+        help='pose estimator config (default: HigherHRNet-W32 512)')
+    parser.add_argument('--pose-checkpoint', help='pose estimator weights')
+    parser.add_argument(
+        '--action-config',
+        default=DEFAULT_ACTION_CONFIG,
+        help='skeleton recogniser or RGBPoseConv3D config (default: '
+        'PoseC3D SlowOnly-R50 NTU60 keypoint)')
+    parser.add_argument('--action-checkpoint', help='recogniser weights')
+    parser.add_argument(
+        '--label-map',
+        help='text file, line i = name of class i (e.g. NTU60 names)')
+    parser.add_argument(
+        '--top-k', type=int, default=3, help='labels shown and saved')
+    parser.add_argument(
+        '--json', help='predictions file (default: OUT with .json)')
+    parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
+    parser.add_argument(
+        '--batch-size', type=int, default=8, help='frames per pose batch')
+    parser.add_argument(
+        '--max-persons', type=int, default=2, help='people tracked')
+    parser.add_argument(
+        '--kpt-thr', type=float, default=0.3, help='joints drawn above it')
+    parser.add_argument(
+        '--no-flip-test',
+        action='store_true',
+        help='pose model without the flipped pass (about 2x faster)')
+    parser.add_argument(
+        '--pose-cfg-options',
+        nargs='+',
+        default=[],
+        metavar='KEY=VALUE',
+        help='overrides of the pose config, e.g. '
+        'model.test_cfg.pixel_offset=0.5 for official HigherHRNet weights')
+    args = parser.parse_args(argv)
+    if args.top_k < 1 or args.batch_size < 1 or args.max_persons < 1:
+        parser.error('--top-k, --batch-size and --max-persons must be >= 1')
+    return args
+
+
+def _resolve(path: str) -> str:
+    if osp.isfile(path):
+        return path
+    in_repo = osp.join(REPO, path)
+    return in_repo if osp.isfile(in_repo) else path
+
+
+def read_label_map(path: Optional[str], num_classes: int) -> List[str]:
+    """Class names from a label map (line i = class i), else ``class i``."""
+    if path is None:
+        return [f'class {i}' for i in range(num_classes)]
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'label map {path!r} does not exist')
+    with open(path, encoding='utf-8') as f:
+        names = [line.strip() for line in f if line.strip()]
+    if len(names) < num_classes:
+        raise ValueError(f'label map {path!r} has {len(names)} names but the '
+                         f'recogniser has {num_classes} classes')
+    return names[:num_classes]
+
+
+def _cfg_options(pairs: Sequence[str]) -> dict:
+    from mmengine.config import DictAction
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--o', nargs='+', action=DictAction, default={})
+    return dict(parser.parse_args(['--o', *pairs]).o) if pairs else {}
+
+
+def _is_rgbpose(model) -> bool:
+    backbone = getattr(model, 'backbone', None)
+    return type(backbone).__name__ == 'RGBPoseConv3D'
+
+
+def _ascii(text: str) -> str:
+    # OpenCV's Hershey fonts draw ASCII only.
+    return text.encode('ascii', 'replace').decode('ascii')
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = parse_args(argv)
+    import cv2
+
+    from mmpose_plus.apis import (estimate_poses, init_model,
+                                  recognize_rgbpose, recognize_skeleton,
+                                  track_poses)
+    from mmpose_plus.apis.extraction import iter_video_frames, video_info
+    from mmpose_plus.visualization import (draw_text_lines,
+                                           format_action_lines,
+                                           overlay_frame)
+
+    try:
+        info = video_info(args.video)
+    except (FileNotFoundError, ValueError) as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 1
+    untrained = [
+        name for name, ckpt in (('pose', args.pose_checkpoint),
+                                ('action', args.action_checkpoint))
+        if not ckpt
+    ]
+    if untrained:
+        print('\n' + '!' * 72 + f'\n! WARNING: no checkpoint for the '
+              f'{" and ".join(untrained)} model(s): running with UNTRAINED '
+              'weights.\n! Skeletons and labels will be meaningless; this '
+              'only tests the pipeline.\n! See docs/checkpoints.md.\n' +
+              '!' * 72 + '\n', file=sys.stderr)
+    pose_options = _cfg_options(args.pose_cfg_options)
+    if args.no_flip_test:
+        pose_options['model.test_cfg.flip_test'] = False
+    try:
+        pose_model = init_model(_resolve(args.pose_config),
+                                args.pose_checkpoint, args.device,
+                                cfg_options=pose_options)
+        action_model = init_model(_resolve(args.action_config),
+                                  args.action_checkpoint, args.device)
+    except (FileNotFoundError, ValueError, KeyError) as err:
+        print(f'error: cannot build a model: {err}', file=sys.stderr)
+        return 1
+
+    timings = {}
+    start = time.perf_counter()
+
+    def frames():
+        for batch in iter_video_frames(args.video, args.batch_size):
+            yield from batch
+
+    try:
+        poses = estimate_poses(pose_model, frames(), args.batch_size)
+    except ValueError as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 1
+    timings['pose_s'] = time.perf_counter() - start
+    num_frames = len(poses)
+    h, w = int(info['height']), int(info['width'])
+    tracked = track_poses(
+        poses,
+        max_persons=args.max_persons,
+        num_joints=poses[0]['keypoints'].shape[1])
+    keypoint, score = tracked['keypoint'], tracked['keypoint_score']
+
+    start = time.perf_counter()
+    if _is_rgbpose(action_model):
+        result = recognize_rgbpose(action_model, args.video, keypoint, score,
+                                   (h, w))
+    else:
+        result = recognize_skeleton(action_model, keypoint, score, (h, w))
+    timings['action_s'] = time.perf_counter() - start
+    scores = result['scores']
+    try:
+        names = read_label_map(args.label_map, len(scores))
+    except (FileNotFoundError, ValueError) as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 1
+    top = np.argsort(-scores, kind='stable')[:args.top_k]
+    lines = format_action_lines([_ascii(names[i]) for i in top],
+                                [scores[i] for i in top])
+    if untrained:
+        lines.append('UNTRAINED ' + '+'.join(untrained) + ' weights')
+
+    start = time.perf_counter()
+    out_dir = osp.dirname(osp.abspath(args.out))
+    os.makedirs(out_dir, exist_ok=True)
+    fps = info['fps'] if info['fps'] > 0 else 25.
+    writer = cv2.VideoWriter(args.out, cv2.VideoWriter_fourcc(*'mp4v'), fps,
+                             (w, h))
+    if not writer.isOpened():
+        print(f'error: OpenCV cannot write {args.out} (codec mp4v)',
+              file=sys.stderr)
+        return 1
+    written = 0
+    try:
+        for t, frame in enumerate(frames()):
+            if t >= num_frames:
+                break
+            present = score[:, t].max(axis=1) > 0 if len(score) else []
+            ids = [m for m in range(len(keypoint)) if present[m]]
+            canvas = overlay_frame(frame, keypoint[ids, t], score[ids, t],
+                                   kpt_thr=args.kpt_thr, person_ids=ids)
+            canvas = draw_text_lines(canvas, lines)
+            writer.write(canvas)
+            written += 1
+    finally:
+        writer.release()
+    timings['render_s'] = time.perf_counter() - start
+
+    json_path = args.json or osp.splitext(args.out)[0] + '.json'
+    record = dict(
+        video=args.video,
+        output=args.out,
+        num_frames=num_frames,
+        fps=fps,
+        img_shape=[h, w],
+        untrained=untrained,
+        pose_config=args.pose_config,
+        pose_checkpoint=args.pose_checkpoint,
+        action_config=args.action_config,
+        action_checkpoint=args.action_checkpoint,
+        predictions=[
+            dict(label=int(i), name=names[i], score=float(scores[i]))
+            for i in top
+        ],
+        scores=[float(s) for s in scores],
+        num_persons=int(len(keypoint)),
+        # keypoints[m][t] = 17 x [x, y, score]; zeros where absent
+        keypoints=np.round(
+            np.concatenate([keypoint, score[..., None]], axis=-1),
+            2).tolist(),
+        timings={k: round(v, 3)
+                 for k, v in timings.items()})
+    for stream in ('rgb_scores', 'pose_scores'):
+        if stream in result:
+            record[stream] = [float(s) for s in result[stream]]
+    with open(json_path, 'w') as f:
+        json.dump(record, f, indent=1)
+    best = record['predictions'][0]
+    print(f'{args.video}: {num_frames} frames, {len(keypoint)} person(s); '
+          f'top-1 {best["name"]!r} ({best["score"]:.3f})'
+          f'{" [UNTRAINED]" if untrained else ""}')
+    print(f'wrote {args.out} ({written} frames) and {json_path}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -387,7 +387,8 @@ def extract_video(model,
     shape = [None]
 
     def frames():
-        for batch in iter_video_frames(path, batch_size, backend):
+        # decoding batches are independent of the model's batch size
+        for batch in iter_video_frames(path, max(batch_size, 16), backend):
             for frame in batch:
                 if shape[0] is None:
                     shape[0] = frame.shape[:2]

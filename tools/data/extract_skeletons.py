@@ -61,7 +61,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         '(only useful to test the pipeline)')
     model.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
     model.add_argument(
-        '--batch-size', type=int, default=8, help='frames per forward pass')
+        '--batch-size', type=int,
+        help='frames per forward pass (default: 8 on a GPU, 1 on a CPU, '
+        'where batching measured no faster)')
     model.add_argument(
         '--bboxes',
         help='top-down models: pickle/JSON {frame_dir: per-frame (N, 4|5) '
@@ -137,6 +139,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         parser.error('give --label-file or --label-regex, not both')
     if args.split and args.split_file:
         parser.error('give --split or --split-file, not both')
+    if args.batch_size is None:
+        args.batch_size = 1 if args.device == 'cpu' else 8
     if args.batch_size < 1 or args.max_persons < 1:
         parser.error('--batch-size and --max-persons must be >= 1')
     return args

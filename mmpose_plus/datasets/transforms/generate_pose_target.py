@@ -25,7 +25,7 @@ from mmcv.transforms import BaseTransform
 from mmpose_plus.registry import TRANSFORMS
 from .heatmap_rendering import (COCO_LEFT_KP, COCO_LEFT_LIMB, COCO_RIGHT_KP,
                                 COCO_RIGHT_LIMB, COCO_SKELETON,
-                                flip_channel_indices, heatmap_canvas,
+                                PoseTargetOptions, heatmap_canvas,
                                 invalid_joint_mask, render_pose_heatmaps)
 
 __all__ = ['GeneratePoseTarget', 'PackPoseKeypoints']
@@ -89,7 +89,7 @@ def _check_policy(policy: str) -> str:
 
 
 @TRANSFORMS.register_module()
-class GeneratePoseTarget(BaseTransform):
+class GeneratePoseTarget(PoseTargetOptions, BaseTransform):
     """Render PoseC3D pseudo-heatmap volumes from keypoints (numpy).
 
     Same arguments and maps as mmaction2's ``GeneratePoseTarget`` (max abs
@@ -159,20 +159,9 @@ class GeneratePoseTarget(BaseTransform):
                  right_limb: Sequence[int] = COCO_RIGHT_LIMB,
                  scaling: float = 1.,
                  invalid_keypoints: str = 'raise') -> None:
-        if not (with_kp or with_limb):
-            raise ValueError(
-                'at least one of with_kp and with_limb must be True')
-        if sigma <= 0:
-            raise ValueError(f'sigma must be positive, got {sigma}')
-        self.sigma = sigma
-        self.use_score = use_score
-        self.with_kp = with_kp
-        self.with_limb = with_limb
-        self.skeletons = tuple(tuple(limb) for limb in skeletons)
-        self.double = double
-        self.left_kp, self.right_kp = tuple(left_kp), tuple(right_kp)
-        self.left_limb, self.right_limb = tuple(left_limb), tuple(right_limb)
-        self.scaling = scaling
+        self._set_target_options(sigma, use_score, with_kp, with_limb,
+                                 skeletons, double, left_kp, right_kp,
+                                 left_limb, right_limb, scaling)
         self.invalid_keypoints = _check_policy(invalid_keypoints)
 
     def transform(self, results: Dict) -> Dict:
@@ -185,10 +174,7 @@ class GeneratePoseTarget(BaseTransform):
         coords *= self.scaling  # float32, as the reference does
         flip = None
         if self.double:
-            flip = flip_channel_indices(keypoint.shape[2], len(self.skeletons),
-                                        self.with_kp, self.with_limb,
-                                        self.left_kp, self.right_kp,
-                                        self.left_limb, self.right_limb)
+            flip = self.flip_channels(keypoint.shape[2])
         heatmaps = render_pose_heatmaps(coords,
                                         scores if self.use_score else None,
                                         canvas,

@@ -47,7 +47,8 @@ __all__ = [
     'COCO_SKELETON', 'COCO_LEFT_KP', 'COCO_RIGHT_KP', 'COCO_LEFT_LIMB',
     'COCO_RIGHT_LIMB', 'SCORE_EPS', 'MAX_COORD', 'heatmap_canvas',
     'flip_channel_indices', 'invalid_joint_mask', 'render_keypoint_heatmaps',
-    'render_limb_heatmaps', 'render_pose_heatmaps', 'flip_heatmaps'
+    'render_limb_heatmaps', 'render_pose_heatmaps', 'flip_heatmaps',
+    'PoseTargetOptions'
 ]
 
 # COCO-17 limbs and left/right pairs (the defaults of PoseC3D).
@@ -109,6 +110,46 @@ def flip_channel_indices(
             perm[a], perm[b] = b, a
         parts.append(perm + sum(len(p) for p in parts))
     return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+
+
+class PoseTargetOptions:
+    """Rendering options shared by the pipeline transform
+    (``GeneratePoseTarget``) and the on-device data preprocessor
+    (``HeatmapDataPreprocessor``), checked and stored the same way so that
+    one config block drives either path.
+    """
+
+    def _set_target_options(self, sigma: float, use_score: bool,
+                            with_kp: bool, with_limb: bool,
+                            skeletons: Sequence[Sequence[int]], double: bool,
+                            left_kp: Sequence[int], right_kp: Sequence[int],
+                            left_limb: Sequence[int],
+                            right_limb: Sequence[int],
+                            scaling: float) -> None:
+        if not (with_kp or with_limb):
+            raise ValueError(
+                'at least one of with_kp and with_limb must be True')
+        if sigma <= 0:
+            raise ValueError(f'sigma must be positive, got {sigma}')
+        if scaling <= 0:
+            raise ValueError(f'scaling must be positive, got {scaling}')
+        self.sigma = sigma
+        self.use_score = use_score
+        self.with_kp = with_kp
+        self.with_limb = with_limb
+        self.skeletons = tuple(tuple(limb) for limb in skeletons)
+        self.double = double
+        self.left_kp, self.right_kp = tuple(left_kp), tuple(right_kp)
+        self.left_limb, self.right_limb = tuple(left_limb), tuple(right_limb)
+        self.scaling = scaling
+
+    def flip_channels(self, num_kp: int) -> np.ndarray:
+        """Channel permutation of a flipped volume with ``num_kp`` joints
+        (see :func:`flip_channel_indices`)."""
+        return flip_channel_indices(num_kp, len(self.skeletons), self.with_kp,
+                                    self.with_limb, self.left_kp,
+                                    self.right_kp, self.left_limb,
+                                    self.right_limb)
 
 
 def invalid_joint_mask(keypoints: np.ndarray,

@@ -38,7 +38,7 @@ from torch import Tensor
 
 from mmpose_plus.datasets.transforms.heatmap_rendering import (
     COCO_LEFT_KP, COCO_LEFT_LIMB, COCO_RIGHT_KP, COCO_RIGHT_LIMB,
-    COCO_SKELETON, MAX_COORD, SCORE_EPS, flip_channel_indices, heatmap_canvas)
+    COCO_SKELETON, MAX_COORD, SCORE_EPS, PoseTargetOptions, heatmap_canvas)
 from mmpose_plus.registry import MODELS
 
 __all__ = ['render_heatmaps_torch', 'HeatmapDataPreprocessor']
@@ -293,7 +293,7 @@ def render_heatmaps_torch(keypoints: Tensor,
 
 
 @MODELS.register_module()
-class HeatmapDataPreprocessor(ActionDataPreprocessor):
+class HeatmapDataPreprocessor(PoseTargetOptions, ActionDataPreprocessor):
     """Render pose heatmap volumes from keypoint packets on the device.
 
     Takes the packets of :class:`~mmpose_plus.datasets.transforms.
@@ -345,18 +345,9 @@ class HeatmapDataPreprocessor(ActionDataPreprocessor):
                  scaling: float = 1.,
                  blending: Optional[dict] = None) -> None:
         super().__init__(format_shape='NCTHW', blending=blending)
-        if not (with_kp or with_limb):
-            raise ValueError(
-                'at least one of with_kp and with_limb must be True')
-        self.sigma = sigma
-        self.use_score = use_score
-        self.with_kp = with_kp
-        self.with_limb = with_limb
-        self.skeletons = tuple(tuple(limb) for limb in skeletons)
-        self.double = double
-        self.left_kp, self.right_kp = tuple(left_kp), tuple(right_kp)
-        self.left_limb, self.right_limb = tuple(left_limb), tuple(right_limb)
-        self.scaling = scaling
+        self._set_target_options(sigma, use_score, with_kp, with_limb,
+                                 skeletons, double, left_kp, right_kp,
+                                 left_limb, right_limb, scaling)
 
     def _stack_packets(self, inputs: Union[Tensor, List[Tensor]]) -> Tensor:
         """``(B, num_clips, M_max, T, V, 3)``; missing persons get NaN xy."""
@@ -426,10 +417,7 @@ class HeatmapDataPreprocessor(ActionDataPreprocessor):
             channels_first=True)
         heat = heat.view((batch, num_clips) + heat.shape[1:])
         if double:
-            flip = flip_channel_indices(packets.shape[4], len(self.skeletons),
-                                        self.with_kp, self.with_limb,
-                                        self.left_kp, self.right_kp,
-                                        self.left_limb, self.right_limb)
+            flip = self.flip_channels(packets.shape[4])
             flip = torch.as_tensor(flip, device=heat.device)
             heat = torch.cat([heat, heat.flip(-1).index_select(2, flip)], 1)
         return heat

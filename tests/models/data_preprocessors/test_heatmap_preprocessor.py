@@ -259,6 +259,12 @@ def test_preprocessor_errors_are_readable():
         pre(_collate([a, c]))
     with pytest.raises(ValueError, match='with_kp and with_limb'):
         HeatmapDataPreprocessor(with_kp=False)
+    # the same option checks as GeneratePoseTarget
+    for kwargs, what in ((dict(sigma=0), 'sigma'), (dict(scaling=-1),
+                                                     'scaling')):
+        for cls in (HeatmapDataPreprocessor, GeneratePoseTarget):
+            with pytest.raises(ValueError, match=what):
+                cls(**kwargs)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a GPU')

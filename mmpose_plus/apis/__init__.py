@@ -6,7 +6,9 @@ from .export import (ExportReport, PoseNetExportModel,  # noqa: F401
 from .extraction import (extract_skeletons, extract_video,  # noqa: F401
                          iter_video_frames, labels_from_file,
                          labels_from_regex, list_videos, ntu60_splits,
-                         video_info)
-from .inference import (estimate_poses, get_test_pipeline,  # noqa: F401
-                        init_model, recognize_rgbpose, recognize_skeleton)
+                         ntu120_splits, ntu_splits, video_info)
+from .inference import (estimate_poses, find_config,  # noqa: F401
+                        get_test_pipeline, init_model, is_rgbpose,
+                        recognize_rgbpose, recognize_skeleton,
+                        untrained_banner)
 from .tracking import pose_similarity, track_poses  # noqa: F401

@@ -26,8 +26,8 @@ package, while the torch.export-based one also needs ``onnxscript``.
 Example:
     >>> model = build_export_model(
     ...     'configs/tiny/slowonly_tiny_tinyntu-keypoint.py')
-    >>> report = export_onnx(model, 'slowonly.onnx')
-    >>> report.input_shapes, report.output_shapes
+    >>> report = export_onnx(model, 'slowonly.onnx')  # doctest: +SKIP
+    >>> report.input_shapes, report.output_shapes  # doctest: +SKIP
     ({'heatmaps': (1, 17, 16, 16, 16)}, {'cls_score': (1, 5)})
 """
 import copy
@@ -84,8 +84,10 @@ class RecognizerExportModel(nn.Module):
         softmax (bool): Append a softmax over classes. Defaults to False.
 
     Example:
-        >>> wrapper = RecognizerExportModel(recognizer).eval()
-        >>> tuple(wrapper(torch.rand(2, 17, 16, 16, 16)).shape)
+        >>> wrapper = RecognizerExportModel(recognizer).eval(
+        ...     )  # doctest: +SKIP
+        >>> tuple(wrapper(torch.rand(2, 17, 16, 16, 16)).shape
+        ...       )  # doctest: +SKIP
         (2, 5)
     """
 
@@ -137,8 +139,9 @@ class PoseNetExportModel(nn.Module):
         neck (nn.Module, optional): Defaults to None.
 
     Example:
-        >>> wrapper = PoseNetExportModel(hrnet, heatmap_head).eval()
-        >>> tuple(wrapper(torch.rand(1, 3, 64, 48)).shape)
+        >>> wrapper = PoseNetExportModel(hrnet, heatmap_head).eval(
+        ...     )  # doctest: +SKIP
+        >>> tuple(wrapper(torch.rand(1, 3, 64, 48)).shape)  # doctest: +SKIP
         (1, 17, 16, 12)
     """
 
@@ -448,7 +451,7 @@ def infer_input_shapes(model: nn.Module,
     bottom-up).
 
     Example:
-        >>> infer_input_shapes(wrapper, cfg)
+        >>> infer_input_shapes(wrapper, cfg)  # doctest: +SKIP
         {'heatmaps': (1, 17, 48, 56, 56)}
     """
     cfg = cfg if cfg is not None else getattr(model, 'cfg', None)

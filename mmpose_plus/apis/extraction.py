@@ -38,8 +38,9 @@ import numpy as np
 
 __all__ = [
     'VIDEO_EXTS', 'NTU60_XSUB_TRAIN_SUBJECTS', 'NTU60_XVIEW_TRAIN_CAMERAS',
-    'video_info', 'iter_video_frames', 'list_videos', 'video_name',
-    'labels_from_file', 'labels_from_regex', 'ntu60_splits',
+    'NTU120_XSUB_TRAIN_SUBJECTS', 'NTU_NUM_CLASSES', 'video_info',
+    'iter_video_frames', 'list_videos', 'video_name', 'labels_from_file',
+    'labels_from_regex', 'ntu_splits', 'ntu60_splits', 'ntu120_splits',
     'extract_video', 'extract_skeletons', 'load_bboxes'
 ]
 
@@ -50,6 +51,14 @@ VIDEO_EXTS = ('.mp4', '.avi', '.mkv', '.mov', '.webm', '.m4v', '.mpg',
 NTU60_XSUB_TRAIN_SUBJECTS = (1, 2, 4, 5, 8, 9, 13, 14, 15, 16, 17, 18, 19,
                              25, 27, 28, 31, 34, 35, 38)
 NTU60_XVIEW_TRAIN_CAMERAS = (2, 3)
+# NTU RGB+D 120 benchmarks (Liu et al., TPAMI 2020): cross-subject trains on
+# these 53 of the 106 performers (the 20 NTU60 ones first), cross-setup on
+# the even setup ids 2, 4, ..., 32 and tests on the odd ones.
+NTU120_XSUB_TRAIN_SUBJECTS = NTU60_XSUB_TRAIN_SUBJECTS + (
+    45, 46, 47, 49, 50, 52, 53, 54, 55, 56, 57, 58, 59, 70, 74, 78, 80, 81,
+    82, 83, 84, 85, 86, 89, 91, 92, 93, 94, 95, 97, 98, 100, 103)
+# Class count of each NTU preset: labels are ``A###`` - 1.
+NTU_NUM_CLASSES = {'ntu60': 60, 'ntu120': 120}
 _NTU_NAME = re.compile(r'S(\d{3})C(\d{3})P(\d{3})R(\d{3})A(\d{3})')
 _CACHE_VERSION = 1
 
@@ -197,6 +206,11 @@ def list_videos(inputs: Union[str, Sequence[str]],
     file's folder; empty lines and ``#`` comments are skipped. A folder is
     searched recursively for files with a video extension.
 
+    Returns:
+        list[str]: Video paths, each once (first occurrence kept): sorted
+        within a folder or glob, in file order for a list file, and in
+        the order of ``inputs`` across them.
+
     Raises:
         FileNotFoundError: An input matches nothing, or a listed video is
             missing.
@@ -264,6 +278,9 @@ def labels_from_file(path: str) -> Dict[str, int]:
     ``name`` may be the video's file name, its path as listed, or its
     ``frame_dir``; lookups try all three.
 
+    Returns:
+        dict[str, int]: ``name`` -> label, as written in the file.
+
     Raises:
         FileNotFoundError / ValueError: Missing file or a bad line (the
             message names the line).
@@ -289,8 +306,23 @@ def labels_from_file(path: str) -> Dict[str, int]:
 
 
 def labels_from_regex(pattern: str,
-                      offset: int = 0) -> Callable[[str], int]:
+                      offset: int = 0,
+                      num_classes: Optional[int] = None
+                      ) -> Callable[[str], int]:
     """A function mapping a video name to ``int(first group) + offset``.
+
+    Args:
+        pattern (str): Regular expression searched in the file name; its
+            first group is the class number.
+        offset (int): Added to the number (-1 for 1-based names such as
+            NTU's ``A001``). Defaults to 0.
+        num_classes (int, optional): Labels must be below it (a ValueError
+            names the video otherwise), e.g. 60 so that an NTU RGB+D 120
+            clip is not silently given a label an NTU60 model lacks.
+
+    Returns:
+        callable: ``label_of(name) -> int``; raises ValueError when the
+        pattern does not match or the label is out of range.
 
     Example:
         >>> ntu = labels_from_regex(r'A(\\d{3})', offset=-1)
@@ -308,18 +340,80 @@ def labels_from_regex(pattern: str,
             raise ValueError(f'label regex {pattern!r} does not match '
                              f'{name!r}')
         try:
-            return int(match.group(1)) + offset
+            label = int(match.group(1)) + offset
         except ValueError:
             raise ValueError(f'label regex {pattern!r} captured '
                              f'{match.group(1)!r} in {name!r}, not an '
                              'integer') from None
+        if num_classes is not None and label >= num_classes:
+            raise ValueError(f'label {label} of {name!r} is not below the '
+                             f'{num_classes} classes')
+        return label
 
     return label_of
 
 
+def ntu_splits(names: Sequence[str],
+               dataset: str = 'ntu60') -> Dict[str, List[str]]:
+    """The official train / val splits of NTU RGB+D names.
+
+    Names are ``SsssCcccPpppRrrrAaaa`` (setup, camera, performer,
+    replication, action; a suffix such as ``_rgb`` is allowed); names that
+    do not parse are left out.
+
+    * ``'ntu60'``: ``xsub_train`` / ``xsub_val`` (performers in
+      :data:`NTU60_XSUB_TRAIN_SUBJECTS` train) and ``xview_train`` /
+      ``xview_val`` (cameras 2 and 3 train, camera 1 tests);
+    * ``'ntu120'``: ``xsub_train`` / ``xsub_val`` (the 53 performers of
+      :data:`NTU120_XSUB_TRAIN_SUBJECTS` train) and ``xset_train`` /
+      ``xset_val`` (even setup ids train, odd ones test).
+
+    These are the split names of the released PYSKL pickles, so the NTU
+    configs read the result unchanged.
+
+    Args:
+        names (Sequence[str]): ``frame_dir`` names.
+        dataset (str): ``'ntu60'`` or ``'ntu120'``. Defaults to
+            ``'ntu60'``.
+
+    Returns:
+        dict[str, list[str]]: Split name -> names, in input order.
+
+    Example:
+        >>> ntu_splits(['S018C001P045R001A101', 'S019C001P003R001A120'],
+        ...            'ntu120')  # doctest: +NORMALIZE_WHITESPACE
+        {'xsub_train': ['S018C001P045R001A101'],
+         'xsub_val': ['S019C001P003R001A120'],
+         'xset_train': ['S018C001P045R001A101'],
+         'xset_val': ['S019C001P003R001A120']}
+    """
+    if dataset not in NTU_NUM_CLASSES:
+        raise ValueError(f"dataset must be one of {sorted(NTU_NUM_CLASSES)}, "
+                         f'got {dataset!r}')
+    second = 'xview' if dataset == 'ntu60' else 'xset'
+    subjects = (NTU60_XSUB_TRAIN_SUBJECTS if dataset == 'ntu60' else
+                NTU120_XSUB_TRAIN_SUBJECTS)
+    splits = {k: [] for k in ('xsub_train', 'xsub_val', f'{second}_train',
+                              f'{second}_val')}
+    for name in names:
+        match = _NTU_NAME.search(name)
+        if match is None:
+            continue
+        setup, camera, person = (int(match.group(i)) for i in (1, 2, 3))
+        if dataset == 'ntu60':
+            second_train = camera in NTU60_XVIEW_TRAIN_CAMERAS
+        else:
+            second_train = setup % 2 == 0
+        splits['xsub_train' if person in subjects else 'xsub_val'].append(
+            name)
+        splits[f'{second}_train' if second_train else f'{second}_val'].append(
+            name)
+    return splits
+
+
 def ntu60_splits(names: Sequence[str]) -> Dict[str, List[str]]:
     """NTU RGB+D 60 ``xsub_train/xsub_val/xview_train/xview_val`` of
-    ``SsssCcccPpppRrrrAaaa`` names (names that do not parse are left out).
+    ``SsssCcccPpppRrrrAaaa`` names (see :func:`ntu_splits`).
 
     Example:
         >>> ntu60_splits(['S001C001P001R001A001', 'S001C002P003R001A001'])
@@ -329,18 +423,13 @@ def ntu60_splits(names: Sequence[str]) -> Dict[str, List[str]]:
          'xview_train': ['S001C002P003R001A001'],
          'xview_val': ['S001C001P001R001A001']}
     """
-    splits = {k: [] for k in ('xsub_train', 'xsub_val', 'xview_train',
-                              'xview_val')}
-    for name in names:
-        match = _NTU_NAME.search(name)
-        if match is None:
-            continue
-        camera, person = int(match.group(2)), int(match.group(3))
-        splits['xsub_train' if person in NTU60_XSUB_TRAIN_SUBJECTS else
-               'xsub_val'].append(name)
-        splits['xview_train' if camera in NTU60_XVIEW_TRAIN_CAMERAS else
-               'xview_val'].append(name)
-    return splits
+    return ntu_splits(names, 'ntu60')
+
+
+def ntu120_splits(names: Sequence[str]) -> Dict[str, List[str]]:
+    """NTU RGB+D 120 ``xsub_train/xsub_val/xset_train/xset_val`` of
+    ``SsssCcccPpppRrrrAaaa`` names (see :func:`ntu_splits`)."""
+    return ntu_splits(names, 'ntu120')
 
 
 # ---------------------------------------------------------------------------
@@ -425,7 +514,13 @@ def extract_video(model,
 # many videos, resumable
 # ---------------------------------------------------------------------------
 class _Progress:
-    """One status line: overall videos and the current video's frames."""
+    """Progress of a run over many videos.
+
+    On a terminal: one status line, redrawn in place, with an overall bar
+    (videos, counting the current one's fraction) and a bar of the current
+    video's frames with its frames/s. Elsewhere (a log file): one line per
+    finished, failed or skipped video, prefixed ``[i/N]``.
+    """
 
     def __init__(self, num_videos: int, stream=None,
                  enabled: bool = True) -> None:
@@ -437,11 +532,19 @@ class _Progress:
         self.start = time.perf_counter()
         self.interactive = enabled and getattr(self.stream, 'isatty',
                                                lambda: False)()
+        self._width = 0  # length of the status line on screen
 
-    def _bar(self, done: float, total: float, width: int = 20) -> str:
+    @staticmethod
+    def _bar(done: float, total: float, width: int = 20) -> str:
         frac = 0. if total <= 0 else min(1., done / total)
         full = int(round(frac * width))
         return '[' + '#' * full + '.' * (width - full) + ']'
+
+    def _status(self, text: str) -> None:
+        # Pad with spaces so a shorter line hides the end of a longer one.
+        self.stream.write('\r' + text.ljust(self._width))
+        self._width = len(text)
+        self.stream.flush()
 
     def video(self, index: int, name: str) -> None:
         self.index, self.name = index, name
@@ -451,20 +554,23 @@ class _Progress:
         if not self.interactive:
             return
         fps = done / max(time.perf_counter() - self.start, 1e-9)
-        overall = (self.index + done / max(total, 1)) / self.num_videos
-        self.stream.write(
-            f'\r{self._bar(self.index + done / max(total, 1), self.num_videos)}'
-            f' {overall:5.1%} video {self.index + 1}/{self.num_videos} '
-            f'{self.name} {self._bar(done, total)} {done}/{total} frames '
-            f'{fps:.1f} fps ')
-        self.stream.flush()
+        videos = self.index + done / max(total, 1)
+        self._status(
+            f'{self._bar(videos, self.num_videos)} '
+            f'{videos / self.num_videos:6.1%} video {self.index + 1}/'
+            f'{self.num_videos} {self.name} {self._bar(done, total)} '
+            f'{done}/{total} frames {fps:.1f} fps')
 
     def line(self, text: str) -> None:
         if not self.enabled:
             return
-        prefix = '\r' if self.interactive else ''
-        self.stream.write(f'{prefix}[{self.index + 1}/{self.num_videos}] '
-                          f'{text}\n')
+        text = f'[{self.index + 1}/{self.num_videos}] {text}'
+        if self.interactive:
+            self._status(text)
+            self.stream.write('\n')
+            self._width = 0
+        else:
+            self.stream.write(text + '\n')
         self.stream.flush()
 
 
@@ -577,14 +683,20 @@ def extract_skeletons(videos: Sequence[str],
 
     progress = _Progress(len(videos), stream, verbose)
     annotations, extracted, cached, failed = [], [], [], []
+    skipped = 0  # cached videos since the last line (one line per run)
     for i, (path, name) in enumerate(zip(videos, names)):
-        progress.video(i, name)
         cache = _cache_path(work_dir, name)
         anno = _load_cache(cache, cache_settings)
         if anno is not None:
             cached.append(name)
-            progress.line(f'{name}: done earlier (cached), skipped')
-        else:
+            skipped += 1
+            progress.video(i, name)  # the line below names the last one
+        if skipped and (anno is None or i == len(videos) - 1):
+            progress.line(f'{skipped} video(s) done earlier (cached): '
+                          'skipped')
+            skipped = 0
+        progress.video(i, name)
+        if anno is None:
             start = time.perf_counter()
             try:
                 anno = extract_video(

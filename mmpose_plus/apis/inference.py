@@ -43,8 +43,9 @@ from mmengine.registry import DefaultScope
 from mmpose_plus.registry import MODELS
 
 __all__ = [
-    'init_model', 'load_model_checkpoint', 'get_test_pipeline',
-    'estimate_poses', 'recognize_skeleton', 'recognize_rgbpose',
+    'init_model', 'load_model_checkpoint', 'find_config',
+    'get_test_pipeline', 'estimate_poses', 'recognize_skeleton',
+    'recognize_rgbpose', 'is_rgbpose', 'untrained_banner',
     'UNTRAINED_WARNING'
 ]
 
@@ -57,16 +58,63 @@ UNTRAINED_WARNING = (
     'docs/checkpoints.md) for real predictions.')
 
 
+# The folder holding the package (mmpose_plus/apis/inference.py, three
+# levels up): in a source checkout it holds ``configs/``; an installed
+# package has none there, so nothing is found.
+_PACKAGE_ROOT = osp.dirname(
+    osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def untrained_banner(models: Sequence[str]) -> str:
+    """A hard-to-miss multi-line warning for command-line tools that run
+    models without checkpoints.
+
+    Args:
+        models (Sequence[str]): What runs untrained, e.g. ``['pose']``.
+
+    Returns:
+        str: The banner, framed by lines of ``!``, starting and ending with
+        a newline.
+
+    Example:
+        >>> 'UNTRAINED' in untrained_banner(['pose', 'action'])
+        True
+    """
+    rule = '!' * 72
+    return (f'\n{rule}\n! WARNING: no checkpoint for the '
+            f'{" and ".join(models)} model(s): running with UNTRAINED '
+            '(randomly\n! initialised) weights. The outputs are meaningless; '
+            'this only tests the\n! pipeline. See docs/checkpoints.md for '
+            f'trained weights.\n{rule}\n')
+
+
 # ---------------------------------------------------------------------------
 # building and loading
 # ---------------------------------------------------------------------------
+def find_config(path: str) -> str:
+    """A config path as given when it exists, else the same relative path
+    inside the source checkout the package runs from (so
+    ``'configs/pose/...'`` works from any folder), else as given.
+
+    Example:
+        >>> find_config('configs/tiny/slowonly_tiny_tinyntu-keypoint.py'
+        ...             ).endswith('slowonly_tiny_tinyntu-keypoint.py')
+        True
+    """
+    path = osp.expanduser(str(path))
+    if osp.isfile(path) or osp.isabs(path):
+        return path
+    in_checkout = osp.join(_PACKAGE_ROOT, path)
+    return in_checkout if osp.isfile(in_checkout) else path
+
+
 def _as_config(config: ConfigType) -> Config:
     if isinstance(config, Config):
         return copy.deepcopy(config)
     if isinstance(config, dict):
         return Config(copy.deepcopy(config))
     if isinstance(config, (str, bytes)) or hasattr(config, '__fspath__'):
-        path = osp.expanduser(str(config))
+        path = find_config(str(config))
         if not osp.isfile(path):
             raise FileNotFoundError(f'config file {path!r} does not exist')
         return Config.fromfile(path)
@@ -155,7 +203,9 @@ def init_model(config: ConfigType,
     the checkpoint holds the whole model.
 
     Args:
-        config (str | Config | dict): Config file path or object.
+        config (str | Config | dict): Config file path (a relative path
+            not found in the working folder is looked up in the source
+            checkout, see :func:`find_config`) or object.
         checkpoint (str, optional): Checkpoint file. None leaves the
             weights untrained and says so with a logged warning and a
             ``UserWarning`` (useful to test a pipeline offline).
@@ -498,6 +548,25 @@ def _check_skeleton(keypoints, scores) -> tuple:
     return kp, sc
 
 
+def _skeleton_sample(keypoints: np.ndarray, scores: np.ndarray,
+                     img_shape: Sequence[int], frame_dir: str,
+                     **extra) -> dict:
+    """The in-memory annotation ``PoseDataset`` would hand to a pipeline
+    (PYSKL keys), for one unlabelled clip."""
+    h, w = (int(v) for v in img_shape[:2])
+    return dict(
+        frame_dir=frame_dir,
+        label=-1,
+        img_shape=(h, w),
+        original_shape=(h, w),
+        start_index=0,
+        modality='Pose',
+        total_frames=keypoints.shape[1],
+        keypoint=keypoints,
+        keypoint_score=scores,
+        **extra)
+
+
 def _classify(model: nn.Module, sample: dict,
               pipeline: Optional[Sequence]) -> object:
     compose = _compose(model, pipeline)
@@ -555,23 +624,13 @@ def recognize_skeleton(model: nn.Module,
         >>> out['scores'].shape  # doctest: +SKIP
         (60,)
     """
-    if _is_rgbpose(model):
+    if is_rgbpose(model):
         raise ValueError(
             f'{type(model).__name__} with an RGBPoseConv3D backbone needs '
             'the video as well: use recognize_rgbpose (it returns '
             'per-stream pred_scores)')
     kp, sc = _check_skeleton(keypoints, scores)
-    h, w = (int(v) for v in img_shape[:2])
-    sample = dict(
-        frame_dir='<in-memory skeleton>',
-        label=-1,
-        img_shape=(h, w),
-        original_shape=(h, w),
-        start_index=0,
-        modality='Pose',
-        total_frames=kp.shape[1],
-        keypoint=kp,
-        keypoint_score=sc)
+    sample = _skeleton_sample(kp, sc, img_shape, '<in-memory skeleton>')
     out = _classify(model, sample, pipeline)
     # mmaction2 1.x: ``pred_scores`` is a LabelData whose ``item`` holds the
     # class scores (RGBPoseConv3D has ``rgb`` / ``pose`` instead)
@@ -585,7 +644,10 @@ def recognize_skeleton(model: nn.Module,
     return _top(_to_numpy(pred))
 
 
-def _is_rgbpose(model: nn.Module) -> bool:
+def is_rgbpose(model: nn.Module) -> bool:
+    """Whether a recogniser is RGBPoseConv3D (it needs the video as well:
+    use :func:`recognize_rgbpose`; other recognisers use
+    :func:`recognize_skeleton`)."""
     return type(getattr(model, 'backbone', None)).__name__ == 'RGBPoseConv3D'
 
 
@@ -624,8 +686,17 @@ def recognize_rgbpose(model: nn.Module,
         pipeline (list[dict], optional): Overrides the test pipeline.
 
     Returns:
-        dict: ``label``, ``score``, ``scores`` ``(C,)`` (fused), plus
-        ``rgb_scores`` and ``pose_scores`` ``(C,)`` float32.
+        dict: ``label`` (int, the top class of the fused scores),
+        ``score`` (float, its fused score), ``scores`` ``(C,)`` float32
+        (the fused class scores), ``rgb_scores`` and ``pose_scores``
+        ``(C,)`` float32 (each stream's class scores; probabilities with
+        ``average_clips='prob'``).
+
+    Example:
+        >>> out = recognize_rgbpose(model, 'clip.mp4', keypoint, score
+        ...                         )  # doctest: +SKIP
+        >>> out['rgb_scores'].shape, out['pose_scores'].shape  # doctest: +SKIP
+        ((60,), (60,))
 
     Raises:
         FileNotFoundError: The video does not exist.
@@ -637,22 +708,12 @@ def recognize_rgbpose(model: nn.Module,
     kp, sc = _check_skeleton(keypoints, scores)
     if img_shape is None:
         img_shape, _ = _video_shape_and_length(path)
-    if len(fusion_weights) != 2 or sum(fusion_weights) <= 0:
+    if len(fusion_weights) != 2 or min(fusion_weights) < 0 or \
+            sum(fusion_weights) <= 0:
         raise ValueError('fusion_weights must be two non-negative numbers '
                          f'with a positive sum, got {fusion_weights}')
-    h, w = (int(v) for v in img_shape[:2])
     name = osp.splitext(osp.basename(path))[0]
-    sample = dict(
-        frame_dir=name,
-        filename=path,
-        label=-1,
-        img_shape=(h, w),
-        original_shape=(h, w),
-        start_index=0,
-        modality='Pose',
-        total_frames=kp.shape[1],
-        keypoint=kp,
-        keypoint_score=sc)
+    sample = _skeleton_sample(kp, sc, img_shape, name, filename=path)
     out = _classify(model, sample, pipeline)
     preds = out.get('pred_scores')
     if preds is None or 'rgb' not in preds or 'pose' not in preds:

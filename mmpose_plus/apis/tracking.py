@@ -232,7 +232,8 @@ def track_poses(frames: Sequence[Mapping],
         ``max_persons`` cut). ``M = min(max_persons, number of tracks)``.
 
     Example:
-        >>> walk = [dict(keypoints=np.full((1, 17, 2), 10. + t),
+        >>> pose = np.random.default_rng(0).uniform(0, 100, (1, 17, 2))
+        >>> walk = [dict(keypoints=pose + 2 * t,
         ...              keypoint_scores=np.ones((1, 17))) for t in range(5)]
         >>> out = track_poses(walk, max_persons=2)
         >>> out['keypoint'].shape, out['keypoint_score'].shape

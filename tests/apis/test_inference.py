@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from mmpose_plus.apis import (estimate_poses, init_model, recognize_rgbpose,
-                              recognize_skeleton)
+from mmpose_plus.apis import (estimate_poses, find_config, init_model,
+                              is_rgbpose, recognize_rgbpose,
+                              recognize_skeleton, untrained_banner)
 from mmpose_plus.apis.inference import get_test_pipeline
 from mmpose_plus.datasets.tiny_dataset import generate_tiny_dataset
 from mmpose_plus.engine.checks import CheckpointMismatchError
@@ -54,6 +55,30 @@ def test_init_model_warns_loudly_without_checkpoint():
     assert not model.training
     assert model.checkpoint is None
     assert get_test_pipeline(model.cfg)[0]['type'] == 'UniformSampleFrames'
+
+
+def test_repository_configs_are_found_from_any_folder(tmp_path,
+                                                     monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    rel = 'configs/tiny/slowonly_tiny_tinyntu-keypoint.py'
+    assert Path(find_config(rel)) == REPO / rel
+    model = _build(rel)
+    assert type(model).__name__ == 'Recognizer3D'
+    # A file in the working folder wins over the checkout's.
+    (tmp_path / 'configs' / 'tiny').mkdir(parents=True)
+    (tmp_path / rel).write_text('model = None\n')
+    assert find_config(rel) == rel
+    assert find_config('nowhere/at_all.py') == 'nowhere/at_all.py'
+    with pytest.raises(FileNotFoundError, match='at_all.py'):
+        init_model('nowhere/at_all.py')
+
+
+def test_untrained_banner_names_the_models():
+    banner = untrained_banner(['pose', 'action'])
+    lines = banner.strip('\n').splitlines()
+    assert lines[0] == lines[-1] == '!' * 72
+    assert 'pose and action model(s)' in banner and 'UNTRAINED' in banner
+    assert all(line.startswith('!') for line in lines)
 
 
 def test_init_model_loads_our_checkpoint_and_rejects_a_wrong_one(tmp_path):
@@ -195,6 +220,10 @@ def test_recognize_rgbpose_from_a_raw_video(video):
                                  fusion_weights=(1., 0.))
     np.testing.assert_allclose(rgb_only['scores'], out['rgb_scores'],
                                atol=1e-6)
+    assert is_rgbpose(model) and not is_rgbpose(_build(SKELETON))
+    with pytest.raises(ValueError, match='non-negative'):
+        recognize_rgbpose(model, str(video), kp, sc,
+                          fusion_weights=(2., -1.))
     with pytest.raises(FileNotFoundError):
         recognize_rgbpose(model, 'missing.mp4', kp, sc)
     with pytest.raises(ValueError, match='pred_scores'):

@@ -2,6 +2,7 @@
 input and a JSON of predictions, offline with untrained tiny models."""
 import importlib.util
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -73,6 +74,24 @@ def test_demo_writes_annotated_video_and_json(video, tmp_path, capsys):
     assert all(p['name'] == names[p['label']] for p in top)
     kp = np.array(record['keypoints'])
     assert kp.shape == (record['num_persons'], 7, 17, 3)
+    # Rounded to 0.01 in the file (no float32 noise such as 13.8299999).
+    assert all(len(repr(v).split('.')[-1]) <= 2 for v in kp.ravel().tolist())
+    assert set(record['timings']) == {'pose_s', 'action_s', 'render_s'}
+
+
+def test_every_json_key_is_documented(video, tmp_path):
+    out, js = tmp_path / 'o.mp4', tmp_path / 'o.json'
+    assert _run(video, out, '--pose-config', BOTTOMUP, '--action-config',
+                RGBPOSE, '--json', js, '--no-flip-test') == 0
+    record = json.loads(js.read_text())
+    guide = (REPO / 'docs' / 'video_to_action.md').read_text()
+    table = guide.split('| key | type | meaning |')[1].split('\n\n')[0]
+    documented = set(re.findall(r'^\| `(\w+)`(?:, `(\w+)`)?', table,
+                                re.M))
+    documented = {k for pair in documented for k in pair if k}
+    assert set(record) == documented
+    for key in record['timings']:
+        assert f'`{key}`' in table
 
 
 def test_demo_with_rgbpose_and_an_explicit_json_path(video, tmp_path):

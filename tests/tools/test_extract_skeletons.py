@@ -3,6 +3,7 @@ in, a PYSKL pickle out that PoseDataset and the tiny action pipelines read
 unchanged; resumable; broken videos reported and skipped. Tiny bottom-up
 model with untrained weights: this checks the plumbing, not the poses."""
 import importlib.util
+import io
 import pickle
 import warnings
 from pathlib import Path
@@ -15,9 +16,12 @@ from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 
 from mmpose_plus.apis import extraction, init_model
-from mmpose_plus.apis.extraction import (extract_skeletons, labels_from_file,
+from mmpose_plus.apis.extraction import (NTU60_XSUB_TRAIN_SUBJECTS,
+                                         NTU120_XSUB_TRAIN_SUBJECTS,
+                                         extract_skeletons, labels_from_file,
                                          labels_from_regex, list_videos,
-                                         ntu60_splits, video_name)
+                                         ntu60_splits, ntu120_splits,
+                                         ntu_splits, video_name)
 from mmpose_plus.datasets import PoseDataset
 from mmpose_plus.datasets.tiny_dataset import generate_tiny_dataset
 
@@ -56,7 +60,7 @@ def video_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope='module')
 def pose_model():
-    return _build(BOTTOMUP)
+    return _build(BOTTOMUP, cfg_options={'model.test_cfg.flip_test': False})
 
 
 def _broken(path: Path) -> Path:
@@ -221,6 +225,10 @@ def test_inputs_labels_and_splits(video_dir, tmp_path):
     assert video_name('a/S001C001P001R001A060_rgb.avi', '_rgb') == \
         'S001C001P001R001A060'
     assert labels_from_regex(r'A(\d{3})', -1)('S001C001P001R001A060') == 59
+    ntu60 = labels_from_regex(r'A(\d{3})', -1, num_classes=60)
+    assert ntu60('S001C001P001R001A060') == 59
+    with pytest.raises(ValueError, match='not below the 60 classes'):
+        ntu60('S018C001P045R001A061')
     label_file = tmp_path / 'labels.txt'
     label_file.write_text('clip_a.mp4 3\nclip_b, 1\n')
     assert labels_from_file(str(label_file)) == {'clip_a.mp4': 3,
@@ -259,6 +267,160 @@ def test_cli_reports_bad_arguments_readably(tmp_path, capsys):
     with pytest.raises(SystemExit):
         tool.main([str(tmp_path), 'o.pkl', '--label-file', 'a',
                    '--label-regex', 'b'])
+
+
+def _run_tool(*argv) -> int:
+    torch.manual_seed(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', UserWarning)
+        return _tool().main([str(a) for a in argv])
+
+
+def _linked(video_dir: Path, folder: Path, names) -> Path:
+    """``folder`` with the tiny videos linked under other (NTU) names."""
+    folder.mkdir()
+    for video, name in zip(sorted(video_dir.glob('*.mp4')), names):
+        (folder / name).symlink_to(video)
+    return folder
+
+
+def test_ntu120_splits_follow_the_published_benchmarks():
+    # 53 of the 106 performers train, the NTU60 ones among them.
+    assert len(set(NTU120_XSUB_TRAIN_SUBJECTS)) == 53
+    assert set(NTU60_XSUB_TRAIN_SUBJECTS) < set(NTU120_XSUB_TRAIN_SUBJECTS)
+    assert max(NTU120_XSUB_TRAIN_SUBJECTS) <= 106
+    assert {45, 103} <= set(NTU120_XSUB_TRAIN_SUBJECTS)
+    assert not {3, 44, 48, 104, 106} & set(NTU120_XSUB_TRAIN_SUBJECTS)
+    names = ['S001C001P001R001A001', 'S018C002P045R002A061_rgb',
+             'S032C003P106R001A120', 'S031C001P103R002A100', 'not_ntu']
+    assert ntu120_splits(names) == {
+        'xsub_train': [names[0], names[1], names[3]],
+        'xsub_val': [names[2]],
+        'xset_train': [names[1], names[2]],  # setups 18 and 32: even
+        'xset_val': [names[0], names[3]],
+    }
+    # The NTU60 rules on the same names: cameras 2, 3 train.
+    assert ntu_splits(names, 'ntu60')['xview_train'] == [names[1], names[2]]
+    assert ntu_splits(names, 'ntu60') == ntu60_splits(names)
+    with pytest.raises(ValueError, match='ntu120'):
+        ntu_splits(names, 'ntu90')
+
+
+def test_cli_ntu120_preset_labels_and_splits(video_dir, tmp_path, capsys):
+    names = ['S018C001P045R001A061_rgb.mp4', 'S019C002P044R002A120_rgb.mp4']
+    folder = _linked(video_dir, tmp_path / 'ntu120', names)
+    out = tmp_path / 'ntu120_2d.pkl'
+    assert _run_tool(folder, out, '--pose-config', BOTTOMUP, '--ntu120',
+                     '--no-flip-test', '--quiet') == 0
+    data = pickle.load(open(out, 'rb'))
+    labels = {a['frame_dir']: a['label'] for a in data['annotations']}
+    assert labels == {'S018C001P045R001A061': 60, 'S019C002P044R002A120': 119}
+    assert data['split'] == {
+        'xsub_train': ['S018C001P045R001A061'],
+        'xsub_val': ['S019C002P044R002A120'],
+        'xset_train': ['S018C001P045R001A061'],
+        'xset_val': ['S019C002P044R002A120'],
+    }
+    # The NTU60 preset refuses classes it does not have, before any video.
+    capsys.readouterr()
+    assert _run_tool(folder, tmp_path / 'ntu60.pkl', '--pose-config',
+                     BOTTOMUP, '--ntu', '--quiet') == 1
+    assert 'not below the 60 classes' in capsys.readouterr().err
+    assert not (tmp_path / 'ntu60.pkl.work').exists()
+    with pytest.raises(SystemExit):
+        _tool().parse_args([str(folder), 'o.pkl', '--ntu', '--ntu120'])
+
+
+def test_cli_label_file_max_persons_split_and_resume(video_dir, tmp_path,
+                                                     monkeypatch, capsys):
+    names = ['walk_01.mp4', 'wave_01.mp4', 'walk_02.mp4']
+    folder = _linked(video_dir, tmp_path / 'clips', names)
+    label_file = tmp_path / 'labels.txt'
+    label_file.write_text('walk_01.mp4 4\nwave_01 7\n'
+                          f'{folder / "walk_02.mp4"} 4\n')
+    out = tmp_path / 'mine.pkl'
+    argv = [folder, out, '--pose-config', BOTTOMUP, '--label-file',
+            label_file, '--max-persons', '1', '--split', 'train',
+            '--no-flip-test', '--person-thr', '-1']
+    assert _run_tool(*argv) == 0
+    first = capsys.readouterr().out
+    assert first.count('person(s)') == 3
+    data = pickle.load(open(out, 'rb'))
+    assert {a['frame_dir']: a['label'] for a in data['annotations']} == {
+        'walk_01': 4, 'wave_01': 7, 'walk_02': 4}
+    assert data['split'] == {'train': ['walk_01', 'walk_02', 'wave_01']}
+    assert all(a['keypoint'].shape[:2] == (1, 6)
+               for a in data['annotations'])
+
+    # Second run: every video is taken from the cache, none re-extracted.
+    def no_model(*args, **kwargs):
+        raise AssertionError('a finished video was extracted again')
+
+    monkeypatch.setattr(extraction, 'extract_video', no_model)
+    assert _run_tool(*argv) == 0
+    again = capsys.readouterr().out
+    assert '[3/3] 3 video(s) done earlier (cached): skipped' in again
+    assert '0 extracted, 3 cached, 0 failed' in again
+    assert pickle.load(open(out, 'rb'))['split'] == data['split']
+
+
+class _Terminal(io.StringIO):
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bars_overall_and_per_video(video_dir, tmp_path,
+                                             pose_model):
+    videos = sorted(str(v) for v in video_dir.glob('*.mp4'))[:2]
+    broken = str(_broken(tmp_path / 'broken.mp4'))
+    screen = _Terminal()
+    extract_skeletons([videos[0], broken, videos[1]], pose_model,
+                      str(tmp_path / 'o.pkl'), batch_size=4, stream=screen)
+    text = screen.getvalue()
+    status = [chunk for chunk in text.split('\r') if 'frames' in chunk
+              and 'fps' in chunk]
+    # Per video, a bar of its frames after every batch of 4 ...
+    assert [s.split('] ')[-1].split(' frames')[0] for s in status] == [
+        '4/6', '6/6', '4/6', '6/6']
+    # ... beside the overall bar, which counts the videos done.
+    assert 'video 1/3' in status[0] and 'video 3/3' in status[-1]
+    assert status[1].startswith('[#######.............]  33.3%')
+    assert status[-1].startswith('[####################] 100.0%')
+    assert '[2/3] FAILED' in text
+    # A shorter line blanks out the longer status line it replaces.
+    line = text.split('\r[1/3] ')[1].split('\n')[0]
+    assert len('[1/3] ' + line) >= len(status[1]) and line.endswith(' ')
+
+    # In a log file (no terminal): one plain line per video, no bars.
+    log = io.StringIO()
+    extract_skeletons(videos, pose_model, str(tmp_path / 'p.pkl'),
+                      batch_size=4, stream=log)
+    lines = log.getvalue().splitlines()
+    assert '\r' not in log.getvalue()
+    assert lines[1].startswith('[1/2] ') and lines[2].startswith('[2/2] ')
+    assert 'frames/s' in lines[1]
+
+
+def test_extraction_batches_frames_per_forward_pass(video_dir, tmp_path,
+                                                    pose_model,
+                                                    monkeypatch):
+    seen = []
+    forward = pose_model.test_step
+
+    def counting(data):
+        seen.append(len(data['inputs']))
+        return forward(data)
+
+    monkeypatch.setattr(pose_model, 'test_step', counting)
+    video = sorted(str(v) for v in video_dir.glob('*.mp4'))[0]
+    batched = extraction.extract_video(pose_model, video, batch_size=4)
+    assert seen == [4, 2]  # 6 frames
+    seen.clear()
+    single = extraction.extract_video(pose_model, video, batch_size=1)
+    assert seen == [1] * 6
+    np.testing.assert_allclose(batched['keypoint'], single['keypoint'],
+                               atol=1e-3)
 
 
 @pytest.mark.shared_data

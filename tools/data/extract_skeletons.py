@@ -12,6 +12,10 @@ Examples::
     python tools/data/extract_skeletons.py data/nturgbd_videos ntu60_2d.pkl \\
         --pose-checkpoint checkpoints/higherhrnet_w32_coco_512x512.pth --ntu
 
+    # NTU RGB+D 120: labels A001..A120, xsub/xset splits
+    python tools/data/extract_skeletons.py data/nturgbd120_videos \\
+        ntu120_2d.pkl --pose-checkpoint CKPT --ntu120
+
     # any videos, labels from a file of "name label" lines, one split
     python tools/data/extract_skeletons.py 'clips/**/*.mp4' my_2d.pkl \\
         --pose-checkpoint CKPT --label-file labels.txt --split train
@@ -27,11 +31,13 @@ cannot be decoded is reported and skipped; the exit status is 0 when at
 least one video was written (2 when some failed, 1 when all did).
 """
 import argparse
+import functools
 import os.path as osp
 import sys
 from typing import Optional, Sequence
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from mmengine.config import DictAction
+
 DEFAULT_POSE_CONFIG = 'configs/pose/higherhrnet_w32_8xb24-300e_coco-512x512.py'
 
 
@@ -76,7 +82,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     model.add_argument(
         '--cfg-options',
         nargs='+',
-        default=[],
+        action=DictAction,
+        default={},
         metavar='KEY=VALUE',
         help='overrides of the pose config, e.g. '
         'model.test_cfg.multiscale_test=False')
@@ -98,7 +105,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         help='minimum OKS to continue a track')
     meta = parser.add_argument_group('labels and splits')
     meta.add_argument(
-        '--label-file', help='text file of "name label" lines')
+        '--label-file',
+        help='text file of "name label" lines (name: file name, path or '
+        'frame_dir)')
     meta.add_argument(
         '--label-regex',
         help=r"regex whose first group is the class number, e.g. 'A(\d{3})'")
@@ -116,11 +125,24 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         '--strip-suffix',
         default='',
         help="removed from file names to form frame_dir (NTU: '_rgb')")
-    meta.add_argument(
+    ntu = meta.add_mutually_exclusive_group()
+    ntu.add_argument(
         '--ntu',
-        action='store_true',
-        help="NTU RGB+D 60 preset: --label-regex 'A(\\d{3})' "
-        "--label-offset -1 --strip-suffix _rgb, xsub/xview splits")
+        '--ntu60',
+        dest='ntu',
+        action='store_const',
+        const='ntu60',
+        help="NTU RGB+D 60 preset: labels A001..A060 -> 0..59 (a higher "
+        "A### is an error), --strip-suffix _rgb, splits xsub_train/"
+        "xsub_val/xview_train/xview_val")
+    ntu.add_argument(
+        '--ntu120',
+        dest='ntu',
+        action='store_const',
+        const='ntu120',
+        help='NTU RGB+D 120 preset: labels A001..A120 -> 0..119, '
+        '--strip-suffix _rgb, splits xsub_train/xsub_val (53 training '
+        'performers) and xset_train/xset_val (even setups train)')
     run = parser.add_argument_group('running')
     run.add_argument('--work-dir', help='per-video cache (default OUT.work)')
     run.add_argument(
@@ -130,13 +152,16 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         help='video decoder (auto: decord, else OpenCV)')
     run.add_argument('--quiet', action='store_true', help='no progress')
     args = parser.parse_args(argv)
-    if args.ntu:
-        args.label_regex = args.label_regex or r'A(\d{3})'
-        if args.label_offset == 0:
-            args.label_offset = -1
-        args.strip_suffix = args.strip_suffix or '_rgb'
     if args.label_file and args.label_regex:
         parser.error('give --label-file or --label-regex, not both')
+    args.num_classes = None
+    if args.ntu:
+        # The preset's labels, unless the user gave their own.
+        if not (args.label_file or args.label_regex):
+            from mmpose_plus.apis.extraction import NTU_NUM_CLASSES
+            args.label_regex, args.label_offset = r'A(\d{3})', -1
+            args.num_classes = NTU_NUM_CLASSES[args.ntu]
+        args.strip_suffix = args.strip_suffix or '_rgb'
     if args.split and args.split_file:
         parser.error('give --split or --split-file, not both')
     if args.batch_size is None:
@@ -146,35 +171,21 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return args
 
 
-def _resolve_config(path: str) -> str:
-    """A config path as given, else relative to the repository."""
-    if osp.isfile(path):
-        return path
-    in_repo = osp.join(REPO, path)
-    return in_repo if osp.isfile(in_repo) else path
-
-
-def _cfg_options(pairs: Sequence[str]) -> dict:
-    from mmengine.config import DictAction
-    parser = argparse.ArgumentParser()
-    parser.add_argument('--o', nargs='+', action=DictAction, default={})
-    return dict(parser.parse_args(['--o', *pairs]).o) if pairs else {}
-
-
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     import json
 
-    from mmpose_plus.apis import init_model
+    from mmpose_plus.apis import find_config, init_model, untrained_banner
     from mmpose_plus.apis.extraction import (extract_skeletons, labels_from_file,
                                              labels_from_regex, list_videos,
-                                             load_bboxes, ntu60_splits)
+                                             load_bboxes, ntu_splits)
     try:
         videos = list_videos(args.inputs)
         if args.label_file:
             labels = labels_from_file(args.label_file)
         elif args.label_regex:
-            labels = labels_from_regex(args.label_regex, args.label_offset)
+            labels = labels_from_regex(args.label_regex, args.label_offset,
+                                       args.num_classes)
         else:
             labels = None
         if args.split_file:
@@ -183,7 +194,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         elif args.split:
             splits = args.split
         elif args.ntu:
-            splits = ntu60_splits
+            splits = functools.partial(ntu_splits, dataset=args.ntu)
         else:
             splits = None
         bboxes = load_bboxes(args.bboxes) if args.bboxes else None
@@ -191,17 +202,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f'error: {err}', file=sys.stderr)
         return 1
 
-    config = _resolve_config(args.pose_config)
-    options = _cfg_options(args.cfg_options)
+    config = find_config(args.pose_config)
+    options = dict(args.cfg_options)
     if args.no_flip_test:
         options['model.test_cfg.flip_test'] = False
     if not args.pose_checkpoint:
-        print(
-            '\n' + '!' * 72 + '\n! WARNING: no --pose-checkpoint: the pose '
-            'model is UNTRAINED.\n! The skeletons written will be '
-            'meaningless (use this only to test the\n! pipeline). See '
-            'docs/checkpoints.md for trained weights.\n' + '!' * 72 + '\n',
-            file=sys.stderr)
+        print(untrained_banner(['pose']), file=sys.stderr)
     try:
         model = init_model(config, args.pose_checkpoint, args.device,
                            cfg_options=options)

@@ -9,7 +9,7 @@ skeletons), then writes
   and the top-k action labels in the corner, frame for frame;
 * OUT's name with ``.json``: the predictions (top-k labels and scores, all
   class scores), the tracked keypoints per frame, and which weights were
-  used.
+  used (every key is described in docs/video_to_action.md).
 
 Examples::
 
@@ -36,8 +36,8 @@ import time
 from typing import List, Optional, Sequence
 
 import numpy as np
+from mmengine.config import DictAction
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_POSE_CONFIG = 'configs/pose/higherhrnet_w32_8xb24-300e_coco-512x512.py'
 DEFAULT_ACTION_CONFIG = (
     'configs/posec3d/slowonly_r50_8xb16-u48-240e_ntu60-xsub-keypoint.py')
@@ -84,7 +84,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--pose-cfg-options',
         nargs='+',
-        default=[],
+        action=DictAction,
+        default={},
         metavar='KEY=VALUE',
         help='overrides of the pose config, e.g. '
         'model.test_cfg.pixel_offset=0.5 for official HigherHRNet weights')
@@ -94,13 +95,6 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     if args.top_k < 1 or args.batch_size < 1 or args.max_persons < 1:
         parser.error('--top-k, --batch-size and --max-persons must be >= 1')
     return args
-
-
-def _resolve(path: str) -> str:
-    if osp.isfile(path):
-        return path
-    in_repo = osp.join(REPO, path)
-    return in_repo if osp.isfile(in_repo) else path
 
 
 def read_label_map(path: Optional[str], num_classes: int) -> List[str]:
@@ -117,18 +111,6 @@ def read_label_map(path: Optional[str], num_classes: int) -> List[str]:
     return names[:num_classes]
 
 
-def _cfg_options(pairs: Sequence[str]) -> dict:
-    from mmengine.config import DictAction
-    parser = argparse.ArgumentParser()
-    parser.add_argument('--o', nargs='+', action=DictAction, default={})
-    return dict(parser.parse_args(['--o', *pairs]).o) if pairs else {}
-
-
-def _is_rgbpose(model) -> bool:
-    backbone = getattr(model, 'backbone', None)
-    return type(backbone).__name__ == 'RGBPoseConv3D'
-
-
 def _ascii(text: str) -> str:
     # OpenCV's Hershey fonts draw ASCII only.
     return text.encode('ascii', 'replace').decode('ascii')
@@ -138,10 +120,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     import cv2
 
-    from mmpose_plus.apis import (estimate_poses, init_model,
+    from mmpose_plus.apis import (find_config, init_model, is_rgbpose,
                                   recognize_rgbpose, recognize_skeleton,
-                                  track_poses)
-    from mmpose_plus.apis.extraction import iter_video_frames, video_info
+                                  untrained_banner)
+    from mmpose_plus.apis.extraction import (extract_video,
+                                             iter_video_frames, video_info)
     from mmpose_plus.visualization import (draw_text_lines,
                                            format_action_lines,
                                            overlay_frame)
@@ -157,47 +140,42 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if not ckpt
     ]
     if untrained:
-        print('\n' + '!' * 72 + f'\n! WARNING: no checkpoint for the '
-              f'{" and ".join(untrained)} model(s): running with UNTRAINED '
-              'weights.\n! Skeletons and labels will be meaningless; this '
-              'only tests the pipeline.\n! See docs/checkpoints.md.\n' +
-              '!' * 72 + '\n', file=sys.stderr)
-    pose_options = _cfg_options(args.pose_cfg_options)
+        print(untrained_banner(untrained), file=sys.stderr)
+    pose_options = dict(args.pose_cfg_options)
     if args.no_flip_test:
         pose_options['model.test_cfg.flip_test'] = False
     try:
-        pose_model = init_model(_resolve(args.pose_config),
+        pose_model = init_model(find_config(args.pose_config),
                                 args.pose_checkpoint, args.device,
                                 cfg_options=pose_options)
-        action_model = init_model(_resolve(args.action_config),
+        action_model = init_model(find_config(args.action_config),
                                   args.action_checkpoint, args.device)
     except (FileNotFoundError, ValueError, KeyError) as err:
         print(f'error: cannot build a model: {err}', file=sys.stderr)
         return 1
 
+    # Pose estimation and tracking: the same code path as the extraction
+    # tool, so the demo shows what a training pickle would hold.
     timings = {}
     start = time.perf_counter()
-
-    def frames():
-        for batch in iter_video_frames(args.video, 16):
-            yield from batch
-
     try:
-        poses = estimate_poses(pose_model, frames(), args.batch_size)
+        skeleton = extract_video(
+            pose_model,
+            args.video,
+            batch_size=args.batch_size,
+            max_persons=args.max_persons)
     except ValueError as err:
         print(f'error: {err}', file=sys.stderr)
         return 1
     timings['pose_s'] = time.perf_counter() - start
-    num_frames = len(poses)
-    h, w = int(info['height']), int(info['width'])
-    tracked = track_poses(
-        poses,
-        max_persons=args.max_persons,
-        num_joints=poses[0]['keypoints'].shape[1])
-    keypoint, score = tracked['keypoint'], tracked['keypoint_score']
+    keypoint, score = skeleton['keypoint'], skeleton['keypoint_score']
+    num_frames = skeleton['total_frames']
+    h, w = skeleton['img_shape']
+    # extract_video keeps one all-zero person when nobody is found
+    num_persons = len(keypoint) if score.any() else 0
 
     start = time.perf_counter()
-    if _is_rgbpose(action_model):
+    if is_rgbpose(action_model):
         result = recognize_rgbpose(action_model, args.video, keypoint, score,
                                    (h, w))
     else:
@@ -227,11 +205,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 1
     written = 0
     try:
-        for t, frame in enumerate(frames()):
+        frames = (f for batch in iter_video_frames(args.video)
+                  for f in batch)
+        for t, frame in enumerate(frames):
             if t >= num_frames:
                 break
-            present = score[:, t].max(axis=1) > 0 if len(score) else []
-            ids = [m for m in range(len(keypoint)) if present[m]]
+            ids = [m for m in range(len(keypoint)) if score[m, t].max() > 0]
             canvas = overlay_frame(frame, keypoint[ids, t], score[ids, t],
                                    kpt_thr=args.kpt_thr, person_ids=ids)
             canvas = draw_text_lines(canvas, lines)
@@ -242,6 +221,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     timings['render_s'] = time.perf_counter() - start
 
     json_path = args.json or osp.splitext(args.out)[0] + '.json'
+    # keypoints[m][t] = 17 x [x, y, score], zeros where person m is absent;
+    # float64 before rounding, or float32 noise comes back in the JSON
+    joints = np.concatenate([keypoint, score[..., None]],
+                            axis=-1)[:num_persons]
     record = dict(
         video=args.video,
         output=args.out,
@@ -258,11 +241,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             for i in top
         ],
         scores=[float(s) for s in scores],
-        num_persons=int(len(keypoint)),
-        # keypoints[m][t] = 17 x [x, y, score]; zeros where absent
-        keypoints=np.round(
-            np.concatenate([keypoint, score[..., None]], axis=-1),
-            2).tolist(),
+        num_persons=num_persons,
+        keypoints=np.round(joints.astype(np.float64), 2).tolist(),
         timings={k: round(v, 3)
                  for k, v in timings.items()})
     for stream in ('rgb_scores', 'pose_scores'):
@@ -271,7 +251,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     with open(json_path, 'w') as f:
         json.dump(record, f, indent=1)
     best = record['predictions'][0]
-    print(f'{args.video}: {num_frames} frames, {len(keypoint)} person(s); '
+    print(f'{args.video}: {num_frames} frames, {num_persons} person(s); '
           f'top-1 {best["name"]!r} ({best["score"]:.3f})'
           f'{" [UNTRAINED]" if untrained else ""}')
     print(f'wrote {args.out} ({written} frames) and {json_path}')

@@ -414,14 +414,17 @@ def estimate_poses(model: nn.Module,
     frames per forward pass. A bottom-up model (HigherHRNet) finds every
     person itself. A top-down model needs person boxes: ``bboxes`` gives
     them per frame; without it, each whole frame is one box (right for
-    clips showing one person, such as most NTU RGB+D videos).
+    clips showing one person, such as most NTU RGB+D videos). Top-down
+    forward passes take the person crops of all ``batch_size`` frames
+    together, so every person of a frame is in the same pass.
 
     Args:
         model (nn.Module): A pose estimator from :func:`init_model`.
         images: A video file path, an image file path, an ``(H, W, 3)``
             array, a ``(T, H, W, 3)`` stack, or a sequence of arrays /
             image paths. Arrays are BGR ``uint8``.
-        batch_size (int): Frames per forward pass. Defaults to 8.
+        batch_size (int): Frames per forward pass (top-down: all their
+            person crops). Defaults to 8.
         bboxes (Sequence[np.ndarray], optional): Top-down only: per frame an
             ``(N, 4)`` xyxy array, or ``(N, 5)`` with a score column.
         pipeline (list[dict], optional): Overrides the config's test
@@ -460,15 +463,14 @@ def estimate_poses(model: nn.Module,
     def flush(upto_frames: int) -> None:
         preds = {i: [] for i in range(len(results), upto_frames)}
         if pending:
+            # One pass over everything pending: the frames of one batch,
+            # with all their person crops for a top-down model.
             with torch.no_grad():
-                for start in range(0, len(pending), max(batch_size, 1)):
-                    chunk = pending[start:start + batch_size]
-                    data = pseudo_collate([item for _, item in chunk])
-                    outs = model.test_step(data)
-                    for (frame, _), out in zip(chunk, outs):
-                        preds[frame].append(
-                            _as_instances(out.get('pred_instances'),
-                                          num_joints))
+                outs = model.test_step(
+                    pseudo_collate([item for _, item in pending]))
+            for (frame, _), out in zip(pending, outs):
+                preds[frame].append(
+                    _as_instances(out.get('pred_instances'), num_joints))
         for frame in sorted(preds):
             found = preds[frame]
             if not found:

@@ -162,6 +162,22 @@ def test_topdown_whole_frames_or_given_boxes(frames):
         estimate_poses(model, frames, bboxes=boxes[:2])
 
 
+def test_topdown_runs_all_persons_of_a_frame_in_one_pass(frames):
+    model = _build(TOPDOWN)
+    sizes = []
+    original = model.test_step
+    model.test_step = lambda data: sizes.append(len(data['inputs'])) or \
+        original(data)
+    boxes = [np.array([[0, 0, 20, 40], [30, 5, 60, 45], [5, 5, 50, 50]])] * 3
+    out = estimate_poses(model, frames, batch_size=1, bboxes=boxes)
+    assert sizes == [3, 3, 3]  # three people per pass, one frame each
+    sizes.clear()
+    batched = estimate_poses(model, frames, batch_size=2, bboxes=boxes)
+    assert sizes == [6, 3]
+    for a, b in zip(out, batched):
+        np.testing.assert_allclose(a['keypoints'], b['keypoints'], atol=1e-3)
+
+
 def test_estimate_poses_rejects_bad_input(bottomup):
     with pytest.raises(ValueError, match='top-down'):
         estimate_poses(bottomup, np.zeros((1, 32, 32, 3), np.uint8),

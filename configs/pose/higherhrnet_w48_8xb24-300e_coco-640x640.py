@@ -13,15 +13,7 @@ _base_ = ['./higherhrnet_w32_8xb24-300e_coco-512x512.py']
 
 input_size = (640, 640)
 codec = dict(
-    type='AssociativeEmbedding',
-    input_size=input_size,
-    heatmap_size=[(160, 160), (320, 320)],
-    sigma=2,
-    max_people=30,
-    decode_nms_kernel=5,
-    decode_topk=30,
-    decode_keypoint_thr=0.1,
-    decode_tag_thr=1.0)
+    _base_.codec, input_size=input_size, heatmap_size=[(160, 160), (320, 320)])
 
 model = dict(
     backbone=dict(
@@ -35,28 +27,18 @@ model = dict(
     head=dict(in_channels=48, num_deconv_filters=(48, )),
     codec=codec)
 
+# The W32 pipelines at this input size and codec. A list replaces the
+# inherited one as a whole, so the steps are rebuilt from the base's with
+# these changes (names starting with `__` stay out of the merged config).
+__resized = dict(
+    BottomupRandomAffine=dict(input_size=input_size),
+    GenerateTarget=dict(encoder=codec),
+    BottomupResize=dict(input_size=input_size))
 train_pipeline = [
-    dict(type='LoadImage'),
-    dict(
-        type='BottomupRandomAffine',
-        input_size=input_size,
-        shift_factor=0.2,
-        scale_factor=(0.75, 1.5),
-        scale_type='short',
-        rotate_factor=30),
-    dict(type='RandomFlipPose', prob=0.5),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='BottomupGetHeatmapMask'),
-    dict(type='PackPoseInputs')
+    dict(t, **__resized.get(t.type, {})) for t in _base_.train_pipeline
 ]
 val_pipeline = [
-    dict(type='LoadImage'),
-    dict(
-        type='BottomupResize',
-        input_size=input_size,
-        size_factor=64,
-        resize_mode='expand'),
-    dict(type='PackPoseInputs')
+    dict(t, **__resized.get(t.type, {})) for t in _base_.val_pipeline
 ]
 test_pipeline = val_pipeline
 

@@ -8,6 +8,7 @@ import pytest
 import torch
 import torch.nn as nn
 
+from _pose_helpers import hrnet_stages
 from mmpose_plus.models.utils import (CheckpointMismatchError,
                                       convert_pose_state_dict,
                                       detect_pose_layout,
@@ -16,17 +17,11 @@ from mmpose_plus.registry import MODELS
 
 REPO = Path(__file__).resolve().parents[2]
 
+pytestmark = pytest.mark.usefixtures('one_thread')
+
 TINY_HRNET = dict(
     type='HRNet',
-    extra=dict(
-        stage1=dict(num_modules=1, num_branches=1, block='BOTTLENECK',
-                    num_blocks=(1, ), num_channels=(8, )),
-        stage2=dict(num_modules=1, num_branches=2, block='BASIC',
-                    num_blocks=(1, 1), num_channels=(4, 8)),
-        stage3=dict(num_modules=1, num_branches=3, block='BASIC',
-                    num_blocks=(1, 1, 1), num_channels=(4, 8, 16)),
-        stage4=dict(num_modules=2, num_branches=4, block='BASIC',
-                    num_blocks=(1, 1, 1, 1), num_channels=(4, 8, 16, 32))))
+    extra=hrnet_stages((4, 8, 16, 32), stage1_width=8, num_modules=(1, 1, 2)))
 
 ARCHS = {
     # SimpleBaseline: ResNet + 3 deconvs + 1x1 conv.
@@ -58,15 +53,6 @@ class TinyPoseNet(nn.Module):
 
 
 MODELS.register_module('ConvertTestPoseNet', module=TinyPoseNet, force=True)
-
-
-@pytest.fixture(autouse=True, scope='module')
-def one_thread():
-    # Shared test machine: one intra-op thread avoids oversubscription.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def make_model(arch: str, seed: int = 0) -> TinyPoseNet:

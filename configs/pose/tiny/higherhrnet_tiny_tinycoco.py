@@ -12,38 +12,23 @@
 _base_ = ['../higherhrnet_w32_8xb24-300e_coco-512x512.py']
 
 # ---------------------------------------------------------------- schedule
+# 60 epochs, x0.1 at 45 and 55, after a 20-iteration warm-up from 1% of the
+# lr.
 max_epochs = 60
 train_cfg = dict(max_epochs=max_epochs, val_interval=20)
-optim_wrapper = dict(optimizer=dict(type='Adam', lr=3e-3))
+optim_wrapper = dict(optimizer=dict(lr=3e-3))
 param_scheduler = [
-    dict(
-        type='LinearLR', begin=0, end=20, start_factor=0.01,
-        by_epoch=False),
-    dict(
-        type='MultiStepLR',
-        begin=0,
-        end=max_epochs,
-        milestones=[45, 55],
-        gamma=0.1,
-        by_epoch=True)
+    dict(_base_.param_scheduler[0], end=20, start_factor=0.01),
+    dict(_base_.param_scheduler[1], end=max_epochs, milestones=[45, 55])
 ]
 auto_scale_lr = dict(base_batch_size=16)
 default_hooks = dict(
-    logger=dict(interval=10),
-    checkpoint=dict(interval=20, max_keep_ckpts=1))
+    logger=dict(interval=10), checkpoint=dict(interval=20, max_keep_ckpts=1))
 
 # ------------------------------------------------------------------- model
 input_size = (128, 128)
 codec = dict(
-    type='AssociativeEmbedding',
-    input_size=input_size,
-    heatmap_size=[(32, 32), (64, 64)],
-    sigma=2,
-    max_people=30,
-    decode_nms_kernel=5,
-    decode_topk=30,
-    decode_keypoint_thr=0.1,
-    decode_tag_thr=1.0)
+    _base_.codec, input_size=input_size, heatmap_size=[(32, 32), (64, 64)])
 model = dict(
     backbone=dict(
         extra=dict(
@@ -61,31 +46,29 @@ model = dict(
     codec=codec)
 
 # -------------------------------------------------------------------- data
-data_root = 'data/tiny_coco_bu/'
-train_pipeline = [
-    dict(type='LoadImage'),
-    dict(
-        type='BottomupRandomAffine',
+# The COCO pipelines at this input size with milder augmentation (the
+# figures are drawn small) and test images padded to a multiple of 32. A
+# list replaces the inherited one as a whole, so the steps are rebuilt from
+# the base's with these changes (names starting with `__` stay out of the
+# merged config).
+__changes = dict(
+    BottomupRandomAffine=dict(
         input_size=input_size,
         shift_factor=0.1,
         scale_factor=(0.8, 1.2),
         scale_type='long',
         rotate_factor=15),
-    dict(type='RandomFlipPose', prob=0.5),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='BottomupGetHeatmapMask'),
-    dict(type='PackPoseInputs')
+    GenerateTarget=dict(encoder=codec),
+    BottomupResize=dict(input_size=input_size, size_factor=32))
+train_pipeline = [
+    dict(t, **__changes.get(t.type, {})) for t in _base_.train_pipeline
 ]
 val_pipeline = [
-    dict(type='LoadImage'),
-    dict(
-        type='BottomupResize',
-        input_size=input_size,
-        size_factor=32,
-        resize_mode='expand'),
-    dict(type='PackPoseInputs')
+    dict(t, **__changes.get(t.type, {})) for t in _base_.val_pipeline
 ]
 test_pipeline = val_pipeline
+
+data_root = 'data/tiny_coco_bu/'
 train_dataloader = dict(
     batch_size=16,
     dataset=dict(

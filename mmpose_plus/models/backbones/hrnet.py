@@ -24,12 +24,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn import build_conv_layer, build_norm_layer
-from mmengine.model import BaseModule
-from mmengine.model.weight_init import constant_init
-from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmpose_plus.registry import MODELS
 from ..layers.res_blocks2d import BasicBlock, Bottleneck, make_res_layer
+from .base_backbone2d import ResidualBackbone2d
 
 __all__ = ['HRNet', 'HRModule', 'hrnet_extra']
 
@@ -57,33 +55,21 @@ def hrnet_extra(width: int = 32, multiscale_output: bool = False) -> dict:
     if width not in arch_settings:
         raise ValueError(f'HRNet width must be one of '
                          f'{sorted(arch_settings)}, got {width!r}')
-    c = arch_settings[width]
-    return dict(
-        stage1=dict(
-            num_modules=1,
-            num_branches=1,
-            block='BOTTLENECK',
-            num_blocks=(4, ),
-            num_channels=(64, )),
-        stage2=dict(
-            num_modules=1,
-            num_branches=2,
-            block='BASIC',
-            num_blocks=(4, 4),
-            num_channels=c[:2]),
-        stage3=dict(
-            num_modules=4,
-            num_branches=3,
-            block='BASIC',
-            num_blocks=(4, 4, 4),
-            num_channels=c[:3]),
-        stage4=dict(
-            num_modules=3,
-            num_branches=4,
-            block='BASIC',
-            num_blocks=(4, 4, 4, 4),
-            num_channels=c,
-            multiscale_output=multiscale_output))
+    widths = arch_settings[width]
+    # (stage, block, modules, branch widths); four blocks per branch.
+    stages = ((1, 'BOTTLENECK', 1, (64, )), (2, 'BASIC', 1, widths[:2]),
+              (3, 'BASIC', 4, widths[:3]), (4, 'BASIC', 3, widths))
+    extra = {
+        f'stage{s}': dict(
+            num_modules=modules,
+            num_branches=len(channels),
+            block=block,
+            num_blocks=(4, ) * len(channels),
+            num_channels=channels)
+        for s, block, modules, channels in stages
+    }
+    extra['stage4']['multiscale_output'] = multiscale_output
+    return extra
 
 
 def _conv_bn(in_c: int, out_c: int, kernel: int, stride: int, relu: bool,
@@ -215,7 +201,7 @@ class HRModule(nn.Module):
 
 
 @MODELS.register_module()
-class HRNet(BaseModule):
+class HRNet(ResidualBackbone2d):
     """HRNet backbone for top-down (HRNet) and bottom-up (HigherHRNet) pose
     estimation.
 
@@ -426,27 +412,3 @@ class HRNet(BaseModule):
             if i < 4:
                 mods.append(getattr(self, f'transition{i}'))
         return mods
-
-    def _freeze_stages(self) -> None:
-        for m in self._frozen_modules():
-            m.eval()
-            for p in m.parameters():
-                p.requires_grad = False
-
-    def init_weights(self) -> None:
-        super().init_weights()
-        pretrained = isinstance(self.init_cfg, dict) and \
-            self.init_cfg.get('type') == 'Pretrained'
-        if self.zero_init_residual and not pretrained:
-            for m in self.modules():
-                if isinstance(m, (BasicBlock, Bottleneck)):
-                    constant_init(m.last_norm, 0)
-
-    def train(self, mode: bool = True) -> 'HRNet':
-        super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, _BatchNorm):
-                    m.eval()
-        return self

@@ -17,18 +17,16 @@ from typing import Dict, List, Optional, Sequence, Tuple, Type, Union
 import torch
 import torch.nn as nn
 from mmcv.cnn import build_conv_layer, build_norm_layer
-from mmengine.model import BaseModule
-from mmengine.model.weight_init import constant_init
-from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmpose_plus.registry import MODELS
 from ..layers.res_blocks2d import BasicBlock, Bottleneck, make_res_layer
+from .base_backbone2d import ResidualBackbone2d
 
 __all__ = ['ResNet']
 
 
 @MODELS.register_module()
-class ResNet(BaseModule):
+class ResNet(ResidualBackbone2d):
     """ResNet-18/34/50/101/152 (torchvision layout, stride on the 3x3 conv).
 
     Args:
@@ -162,32 +160,10 @@ class ResNet(BaseModule):
                 outs.append(x)
         return tuple(outs)
 
-    def _freeze_stages(self) -> None:
+    def _frozen_modules(self) -> List[nn.Module]:
         if self.frozen_stages < 0:
-            return
-        mods = [self.conv1, self.bn1] + [
+            return []
+        return [self.conv1, self.bn1] + [
             getattr(self, f'layer{i}')
             for i in range(1, self.frozen_stages + 1)
         ]
-        for m in mods:
-            m.eval()
-            for p in m.parameters():
-                p.requires_grad = False
-
-    def init_weights(self) -> None:
-        super().init_weights()
-        pretrained = isinstance(self.init_cfg, dict) and \
-            self.init_cfg.get('type') == 'Pretrained'
-        if self.zero_init_residual and not pretrained:
-            for m in self.modules():
-                if isinstance(m, (BasicBlock, Bottleneck)):
-                    constant_init(m.last_norm, 0)
-
-    def train(self, mode: bool = True) -> 'ResNet':
-        super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, _BatchNorm):
-                    m.eval()
-        return self

@@ -22,7 +22,8 @@ from torch import Tensor
 
 from mmpose_plus.registry import MODELS
 from ..layers.res_blocks2d import BasicBlock
-from .heatmap_head import Feats, deconv_padding, select_feature
+from .heatmap_head import (Feats, deconv_bn_relu, heatmap_head_init_cfg,
+                           select_feature)
 
 __all__ = ['AEHigherResolutionHead']
 
@@ -90,14 +91,7 @@ class AEHigherResolutionHead(BaseModule):
                  loss_ae: Optional[dict] = None,
                  init_cfg: Optional[Union[dict, list]] = None) -> None:
         if init_cfg is None:
-            init_cfg = [
-                dict(
-                    type='Normal',
-                    layer=['Conv2d', 'ConvTranspose2d'],
-                    std=0.001,
-                    bias=0),
-                dict(type='Constant', layer='BatchNorm2d', val=1)
-            ]
+            init_cfg = heatmap_head_init_cfg()
         super().__init__(init_cfg=copy.deepcopy(init_cfg))
         lengths = dict(
             num_deconv_filters=len(num_deconv_filters),
@@ -142,18 +136,10 @@ class AEHigherResolutionHead(BaseModule):
             if self.cat_output[i]:
                 channels += out_channels[i]
             width = num_deconv_filters[i]
-            padding, output_padding = deconv_padding(num_deconv_kernels[i])
             # Each block sits in its own Sequential: that extra ``.0`` is
             # part of the official key names.
             upsample = nn.Sequential(
-                nn.ConvTranspose2d(
-                    channels,
-                    width,
-                    num_deconv_kernels[i],
-                    stride=2,
-                    padding=padding,
-                    output_padding=output_padding,
-                    bias=False), nn.BatchNorm2d(width), nn.ReLU(inplace=True))
+                *deconv_bn_relu(channels, width, num_deconv_kernels[i]))
             blocks = [
                 nn.Sequential(BasicBlock(width, width))
                 for _ in range(num_basic_blocks)

@@ -13,7 +13,7 @@ mmpose 0.x kept the extra convs inside ``final_layer.<n>``;
 ``mmpose_plus.models.utils.pose_checkpoint`` renames those.
 """
 import copy
-from typing import Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch.nn as nn
 from mmengine.model import BaseModule
@@ -21,7 +21,9 @@ from torch import Tensor
 
 from mmpose_plus.registry import MODELS
 
-__all__ = ['HeatmapHead', 'deconv_padding']
+__all__ = [
+    'HeatmapHead', 'deconv_padding', 'deconv_bn_relu', 'heatmap_head_init_cfg'
+]
 
 Feats = Union[Tensor, Sequence[Tensor]]
 
@@ -39,6 +41,50 @@ def deconv_padding(kernel_size: int) -> Tuple[int, int]:
         raise ValueError(f'deconv kernel size must be one of {sorted(table)}, '
                          f'got {kernel_size!r}')
     return table[kernel_size]
+
+
+def deconv_bn_relu(in_channels: int, out_channels: int,
+                   kernel_size: int) -> List[nn.Module]:
+    """``[ConvTranspose2d (stride 2, no bias), BatchNorm2d, ReLU]`` that
+    exactly doubles the input size: the upsampling step of both heatmap
+    heads (a list, so that each head keeps its own key layout).
+
+    Example:
+        >>> up = nn.Sequential(*deconv_bn_relu(8, 4, 4))
+        >>> tuple(up(torch.rand(1, 8, 5, 6)).shape)
+        (1, 4, 10, 12)
+    """
+    padding, output_padding = deconv_padding(kernel_size)
+    return [
+        nn.ConvTranspose2d(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride=2,
+            padding=padding,
+            output_padding=output_padding,
+            bias=False),
+        nn.BatchNorm2d(out_channels),
+        nn.ReLU(inplace=True)
+    ]
+
+
+def heatmap_head_init_cfg() -> List[dict]:
+    """Default ``init_cfg`` of the heatmap heads (the official init):
+    normal(0.001) conv / deconv weights with zero bias, constant(1) norms.
+
+    Example:
+        >>> heatmap_head_init_cfg()[0]['std']
+        0.001
+    """
+    return [
+        dict(
+            type='Normal',
+            layer=['Conv2d', 'ConvTranspose2d'],
+            std=0.001,
+            bias=0),
+        dict(type='Constant', layer='BatchNorm2d', val=1)
+    ]
 
 
 def select_feature(feats: Feats, in_index: int, owner: str) -> Tensor:
@@ -107,14 +153,7 @@ class HeatmapHead(BaseModule):
                  loss: Optional[dict] = None,
                  init_cfg: Optional[Union[dict, list]] = None) -> None:
         if init_cfg is None:
-            init_cfg = [
-                dict(
-                    type='Normal',
-                    layer=['Conv2d', 'ConvTranspose2d'],
-                    std=0.001,
-                    bias=0),
-                dict(type='Constant', layer='BatchNorm2d', val=1)
-            ]
+            init_cfg = heatmap_head_init_cfg()
         super().__init__(init_cfg=copy.deepcopy(init_cfg))
         if loss is None:
             loss = dict(type='KeypointMSELoss', use_target_weight=True)
@@ -143,19 +182,7 @@ class HeatmapHead(BaseModule):
         channels = in_channels
         layers = []
         for width, kernel in zip(deconv_out_channels, deconv_kernel_sizes):
-            padding, output_padding = deconv_padding(kernel)
-            layers += [
-                nn.ConvTranspose2d(
-                    channels,
-                    width,
-                    kernel,
-                    stride=2,
-                    padding=padding,
-                    output_padding=output_padding,
-                    bias=False),
-                nn.BatchNorm2d(width),
-                nn.ReLU(inplace=True)
-            ]
+            layers += deconv_bn_relu(channels, width, kernel)
             channels = width
         self.deconv_layers = nn.Sequential(*layers) if layers \
             else nn.Identity()

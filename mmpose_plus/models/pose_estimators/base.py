@@ -18,11 +18,27 @@ from torch import Tensor
 from mmpose_plus.models.utils import load_pose_checkpoint
 from mmpose_plus.registry import KEYPOINT_CODECS, MODELS
 
-__all__ = ['BasePoseEstimator']
+__all__ = ['BasePoseEstimator', 'sample_name']
 
 SampleList = List[BaseDataElement]
 ForwardResults = Union[Dict[str, Tensor], SampleList, Tensor, Tuple[Tensor],
                        List[Tensor]]
+
+
+def sample_name(sample: BaseDataElement,
+                index: int,
+                keys: Sequence[str] = ('img_id', 'id', 'img_path')) -> str:
+    """Name a data sample in an error message: its batch index and those
+    of ``keys`` that its metainfo has.
+
+    Example:
+        >>> sample_name(BaseDataElement(metainfo=dict(img_id=7)), 1)
+        '#1 img_id=7'
+    """
+    meta = sample.metainfo
+    parts = [f'#{index}']
+    parts += [f'{key}={meta[key]}' for key in keys if key in meta]
+    return ' '.join(parts)
 
 
 class BasePoseEstimator(BaseModel, metaclass=ABCMeta):
@@ -30,6 +46,8 @@ class BasePoseEstimator(BaseModel, metaclass=ABCMeta):
 
     Subclasses implement :meth:`loss` and :meth:`predict`; everything else
     (building, ``forward`` dispatch, feature extraction, metainfo) is here.
+    They name the parts they cannot work without in :attr:`required_parts`
+    and check the built model in :meth:`_validate`.
 
     Args:
         backbone (dict): Backbone config (``MODELS``).
@@ -43,7 +61,9 @@ class BasePoseEstimator(BaseModel, metaclass=ABCMeta):
         test_cfg (dict, optional): Test options, kept as ``self.test_cfg``
             (merged over :attr:`default_test_cfg`). Defaults to None.
         data_preprocessor (dict | nn.Module, optional): Data preprocessor
-            (config). Defaults to ``dict(type='PoseDataPreprocessor')``.
+            (config). Defaults to ``dict(type='PoseDataPreprocessor')`` (no
+            normalisation; the configs set ImageNet mean/std and
+            ``bgr_to_rgb=True``).
         init_cfg (dict | list[dict], optional): Initialisation config.
         metainfo (dict, optional): Dataset meta (``flip_indices`` ...) for
             inputs whose data samples carry none (e.g. a demo without a
@@ -55,6 +75,9 @@ class BasePoseEstimator(BaseModel, metaclass=ABCMeta):
 
     Attributes:
         default_test_cfg (dict): Class-level defaults of ``test_cfg``.
+        required_parts (dict): ``head`` / ``codec`` configs that a subclass
+            needs, each with the example that the error message shows when
+            it is missing.
 
     Example:
         >>> class Sketch(BasePoseEstimator):
@@ -70,6 +93,7 @@ class BasePoseEstimator(BaseModel, metaclass=ABCMeta):
     """
 
     default_test_cfg: dict = {}
+    required_parts: Dict[str, str] = {}
 
     def __init__(self,
                  backbone: dict,
@@ -82,6 +106,11 @@ class BasePoseEstimator(BaseModel, metaclass=ABCMeta):
                  init_cfg: Optional[Union[dict, List[dict]]] = None,
                  metainfo: Optional[dict] = None,
                  load_official: Optional[str] = None) -> None:
+        given = dict(head=head, codec=codec)
+        for part, example in self.required_parts.items():
+            if given[part] is None:
+                raise ValueError(f'{type(self).__name__} needs a {part} '
+                                 f'config, e.g. {example}')
         if data_preprocessor is None:
             data_preprocessor = dict(type='PoseDataPreprocessor')
         if isinstance(data_preprocessor, dict):
@@ -101,9 +130,14 @@ class BasePoseEstimator(BaseModel, metaclass=ABCMeta):
         self.test_cfg = copy.deepcopy(self.default_test_cfg)
         self.test_cfg.update(copy.deepcopy(test_cfg) if test_cfg else {})
         self.metainfo = copy.deepcopy(metainfo) if metainfo else None
+        self._validate()
         self.load_official = load_official
         if load_official:
             self.load_official_checkpoint(load_official)
+
+    def _validate(self) -> None:
+        """Check the built parts and ``test_cfg`` (before any checkpoint is
+        loaded); subclasses raise on what they cannot run with."""
 
     @property
     def with_neck(self) -> bool:

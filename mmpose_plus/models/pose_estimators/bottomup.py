@@ -35,7 +35,7 @@ from mmengine.structures import InstanceData, PixelData
 from torch import Tensor
 
 from mmpose_plus.registry import MODELS
-from .base import BasePoseEstimator, SampleList
+from .base import BasePoseEstimator, SampleList, sample_name
 
 __all__ = ['BottomupPoseEstimator', 'resample_maps']
 
@@ -45,12 +45,8 @@ AxisMap = Tuple[float, float]
 
 
 def _sample_name(sample, index: int) -> str:
-    meta = sample.metainfo
-    parts = [f'#{index}']
-    for key in ('img_id', 'img_path'):
-        if key in meta:
-            parts.append(f'{key}={meta[key]}')
-    return ' '.join(parts)
+    # A whole image: its annotations' ids would not name it.
+    return sample_name(sample, index, keys=('img_id', 'img_path'))
 
 
 def resample_maps(maps: Tensor, size: Tuple[int, int], map_x: AxisMap,
@@ -148,7 +144,6 @@ class BottomupPoseEstimator(BasePoseEstimator):
     Args:
         backbone (dict): Backbone config, e.g. ``dict(type='HRNet',
             arch='w32')``.
-        neck (dict, optional): Neck config. Defaults to None.
         head (dict): Head config, e.g. ``dict(type='AEHigherResolutionHead',
             in_channels=32, num_joints=17)``.
         codec (dict): ``dict(type='AssociativeEmbedding', input_size=(512,
@@ -167,13 +162,9 @@ class BottomupPoseEstimator(BasePoseEstimator):
               0.5 for official / mmpose 0.x checkpoints;
             - ``output_heatmaps`` (bool, False): also return the aggregated
               ``heatmaps`` and ``tags`` in ``pred_fields``.
-        data_preprocessor (dict, optional): Defaults to
-            ``dict(type='PoseDataPreprocessor')``.
-        init_cfg (dict | list[dict], optional): Initialisation config.
-        metainfo (dict, optional): ``flip_indices`` for data samples that
-            carry none. Defaults to None.
-        load_official (str, optional): Released checkpoint to load strictly
-            after building. Defaults to None.
+
+    ``neck``, ``data_preprocessor``, ``init_cfg``, ``metainfo`` and
+    ``load_official``: as in :class:`BasePoseEstimator`.
 
     Example:
         >>> model = BottomupPoseEstimator(
@@ -201,35 +192,12 @@ class BottomupPoseEstimator(BasePoseEstimator):
         pixel_offset=0.0,
         output_heatmaps=False)
 
-    def __init__(self,
-                 backbone: dict,
-                 neck: Optional[dict] = None,
-                 head: Optional[dict] = None,
-                 codec: Optional[dict] = None,
-                 train_cfg: Optional[dict] = None,
-                 test_cfg: Optional[dict] = None,
-                 data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[Union[dict, List[dict]]] = None,
-                 metainfo: Optional[dict] = None,
-                 load_official: Optional[str] = None) -> None:
-        if head is None:
-            raise ValueError('BottomupPoseEstimator needs a head config, e.g. '
-                             "dict(type='AEHigherResolutionHead', ...)")
-        if codec is None:
-            raise ValueError('BottomupPoseEstimator needs a codec config, '
-                             "e.g. dict(type='AssociativeEmbedding', ...), "
-                             'to group heatmaps and tags into people')
-        super().__init__(
-            backbone=backbone,
-            neck=neck,
-            head=head,
-            codec=codec,
-            train_cfg=train_cfg,
-            test_cfg=test_cfg,
-            data_preprocessor=data_preprocessor,
-            init_cfg=init_cfg,
-            metainfo=metainfo,
-            load_official=load_official)
+    required_parts = dict(
+        head="dict(type='AEHigherResolutionHead', ...)",
+        codec="dict(type='AssociativeEmbedding', ...), to group heatmaps "
+        'and tags into people')
+
+    def _validate(self) -> None:
         unknown = sorted(set(self.test_cfg) - set(self.default_test_cfg))
         if unknown:
             raise ValueError(

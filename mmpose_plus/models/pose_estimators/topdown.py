@@ -4,7 +4,7 @@ SimpleBaseline (Xiao et al., ECCV 2018) and HRNet (Sun et al., CVPR 2019)
 are both this model with a different backbone and head; the differences
 live in the configs under ``configs/pose/``.
 """
-from typing import List, Optional, Tuple, Union
+from typing import Optional, Tuple
 
 import numpy as np
 import torch
@@ -13,20 +13,11 @@ from torch import Tensor
 
 from mmpose_plus.codecs.gaussian_heatmap import flip_heatmaps
 from mmpose_plus.registry import MODELS
-from .base import BasePoseEstimator, SampleList
+from .base import BasePoseEstimator, SampleList, sample_name
 
 __all__ = ['TopdownPoseEstimator', 'heatmap_accuracy']
 
 FLIP_MODES = ('heatmap', )
-
-
-def _sample_name(sample, index: int) -> str:
-    meta = sample.metainfo
-    parts = [f'#{index}']
-    for key in ('img_id', 'id', 'img_path'):
-        if key in meta:
-            parts.append(f'{key}={meta[key]}')
-    return ' '.join(parts)
 
 
 def heatmap_accuracy(pred: Tensor, target: Tensor, weights: Tensor,
@@ -95,7 +86,6 @@ class TopdownPoseEstimator(BasePoseEstimator):
     Args:
         backbone (dict): Backbone config, e.g. ``dict(type='ResNet',
             depth=50)`` or ``dict(type='HRNet', arch='w32')``.
-        neck (dict, optional): Neck config. Defaults to None.
         head (dict): Head config, e.g. ``dict(type='HeatmapHead',
             in_channels=2048, out_channels=17)``.
         codec (dict): Codec config, e.g. ``dict(type='MSRAHeatmap',
@@ -110,14 +100,9 @@ class TopdownPoseEstimator(BasePoseEstimator):
             :func:`~mmpose_plus.codecs.flip_heatmaps`),
             ``output_heatmaps`` (default False: also return the heatmaps in
             ``pred_fields``).
-        data_preprocessor (dict, optional): Defaults to
-            ``dict(type='PoseDataPreprocessor')`` (no normalisation; the
-            configs set ImageNet mean/std and ``bgr_to_rgb=True``).
-        init_cfg (dict | list[dict], optional): Initialisation config.
-        metainfo (dict, optional): ``flip_indices`` for data samples that
-            carry none. Defaults to None.
-        load_official (str, optional): Released checkpoint to load strictly
-            after building. Defaults to None.
+
+    ``neck``, ``data_preprocessor``, ``init_cfg``, ``metainfo`` and
+    ``load_official``: as in :class:`BasePoseEstimator`.
 
     Example:
         >>> model = TopdownPoseEstimator(
@@ -143,34 +128,12 @@ class TopdownPoseEstimator(BasePoseEstimator):
         shift_heatmap=True,
         output_heatmaps=False)
 
-    def __init__(self,
-                 backbone: dict,
-                 neck: Optional[dict] = None,
-                 head: Optional[dict] = None,
-                 codec: Optional[dict] = None,
-                 train_cfg: Optional[dict] = None,
-                 test_cfg: Optional[dict] = None,
-                 data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[Union[dict, List[dict]]] = None,
-                 metainfo: Optional[dict] = None,
-                 load_official: Optional[str] = None) -> None:
-        if head is None:
-            raise ValueError('TopdownPoseEstimator needs a head config')
-        if codec is None:
-            raise ValueError('TopdownPoseEstimator needs a codec config (e.g. '
-                             "dict(type='MSRAHeatmap', ...)) to decode "
-                             'heatmaps into keypoints')
-        super().__init__(
-            backbone=backbone,
-            neck=neck,
-            head=head,
-            codec=codec,
-            train_cfg=train_cfg,
-            test_cfg=test_cfg,
-            data_preprocessor=data_preprocessor,
-            init_cfg=init_cfg,
-            metainfo=metainfo,
-            load_official=load_official)
+    required_parts = dict(
+        head="dict(type='HeatmapHead', ...)",
+        codec="dict(type='MSRAHeatmap', ...), to decode heatmaps into "
+        'keypoints')
+
+    def _validate(self) -> None:
         if self.test_cfg['flip_mode'] not in FLIP_MODES:
             raise ValueError(
                 f'TopdownPoseEstimator: test_cfg.flip_mode must be one of '
@@ -194,7 +157,7 @@ class TopdownPoseEstimator(BasePoseEstimator):
                     labels is None or 'keypoint_weights' not in labels:
                 raise KeyError(
                     f'TopdownPoseEstimator.loss: data sample '
-                    f'{_sample_name(sample, i)} has no target heatmaps / '
+                    f'{sample_name(sample, i)} has no target heatmaps / '
                     'keypoint_weights; add GenerateTarget(encoder=codec) '
                     'before PackPoseInputs in the training pipeline')
             heatmaps.append(torch.as_tensor(fields.heatmaps))
@@ -264,7 +227,7 @@ class TopdownPoseEstimator(BasePoseEstimator):
             if missing:
                 raise KeyError(
                     f'TopdownPoseEstimator.predict: data sample '
-                    f'{_sample_name(sample, i)} lacks {missing}, needed to '
+                    f'{sample_name(sample, i)} lacks {missing}, needed to '
                     'map keypoints back to the image (run TopdownAffine in '
                     'the test pipeline and keep its keys in PackPoseInputs)')
             sizes.append(np.asarray(meta.get('input_size', default_size),

@@ -6,90 +6,45 @@ independently of our module code, and the reference forward below computes
 the official network directly from such a state dict with functional ops.
 """
 import copy
-from typing import Dict, List, Tuple
+from typing import List
 
 import pytest
 import torch
 import torch.nn.functional as F
 
+from _pose_helpers import (Shapes, bn_shapes, conv_shapes, hrnet_stages,
+                           random_state_dict, ref_bn, residual_block_shapes,
+                           state_shapes)
 from mmpose_plus.models.backbones.hrnet import HRNet, hrnet_extra
 from mmpose_plus.registry import MODELS
 
-
-
-@pytest.fixture(autouse=True, scope='module')
-def one_thread():
-    # The test machine is shared by many jobs: a single intra-op thread
-    # avoids oversubscription stalls (10x slower wall time otherwise).
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 # A small but complete configuration: every stage has several modules, so
 # the "last stage-4 module keeps only fuse_layers.0" rule is exercised.
-TINY_EXTRA = dict(
-    stage1=dict(
-        num_modules=1,
-        num_branches=1,
-        block='BOTTLENECK',
-        num_blocks=(1, ),
-        num_channels=(8, )),
-    stage2=dict(
-        num_modules=1,
-        num_branches=2,
-        block='BASIC',
-        num_blocks=(1, 1),
-        num_channels=(4, 8)),
-    stage3=dict(
-        num_modules=2,
-        num_branches=3,
-        block='BASIC',
-        num_blocks=(1, 2, 1),
-        num_channels=(4, 8, 16)),
-    stage4=dict(
-        num_modules=2,
-        num_branches=4,
-        block='BASIC',
-        num_blocks=(1, 1, 1, 1),
-        num_channels=(4, 8, 16, 32)))
+TINY_EXTRA = hrnet_stages((4, 8, 16, 32),
+                          stage1_width=8,
+                          num_modules=(1, 2, 2),
+                          num_blocks={3: (1, 2, 1)})
 
 # --------------------------------------------------------------------------
 # Official layout, generated from the official module structure.
 # --------------------------------------------------------------------------
 
 
-def official_shapes(extra: dict, multiscale: bool = False
-                    ) -> Dict[str, Tuple[int, ...]]:
-    shapes: Dict[str, Tuple[int, ...]] = {}
+def official_shapes(extra: dict, multiscale: bool = False) -> Shapes:
+    shapes: Shapes = {}
 
     def conv(name, out_c, in_c, k):
-        shapes[f'{name}.weight'] = (out_c, in_c, k, k)
+        shapes.update(conv_shapes(name, out_c, in_c, k))
 
     def bn(name, c):
-        for p in ('weight', 'bias', 'running_mean', 'running_var'):
-            shapes[f'{name}.{p}'] = (c, )
-        shapes[f'{name}.num_batches_tracked'] = ()
+        shapes.update(bn_shapes(name, c))
 
     def block(name, kind, in_c, planes):
-        if kind == 'BOTTLENECK':
-            out_c = planes * 4
-            conv(f'{name}.conv1', planes, in_c, 1)
-            bn(f'{name}.bn1', planes)
-            conv(f'{name}.conv2', planes, planes, 3)
-            bn(f'{name}.bn2', planes)
-            conv(f'{name}.conv3', out_c, planes, 1)
-            bn(f'{name}.bn3', out_c)
-        else:
-            out_c = planes
-            conv(f'{name}.conv1', planes, in_c, 3)
-            bn(f'{name}.bn1', planes)
-            conv(f'{name}.conv2', planes, planes, 3)
-            bn(f'{name}.bn2', planes)
-        if in_c != out_c:
-            conv(f'{name}.downsample.0', out_c, in_c, 1)
-            bn(f'{name}.downsample.1', out_c)
+        block_shapes, out_c = residual_block_shapes(name, kind == 'BOTTLENECK',
+                                                    in_c, planes)
+        shapes.update(block_shapes)
         return out_c
 
     conv('conv1', 64, 3, 3)
@@ -144,26 +99,6 @@ def official_shapes(extra: dict, multiscale: bool = False
     return shapes
 
 
-def random_state_dict(shapes: Dict[str, Tuple[int, ...]],
-                      seed: int = 0) -> Dict[str, torch.Tensor]:
-    g = torch.Generator().manual_seed(seed)
-    sd = {}
-    for key, shape in shapes.items():
-        if key.endswith('num_batches_tracked'):
-            sd[key] = torch.tensor(7)
-        elif key.endswith('running_var'):
-            sd[key] = torch.rand(shape, generator=g, dtype=torch.float64) + .5
-        elif len(shape) == 1:
-            sd[key] = torch.randn(shape, generator=g, dtype=torch.float64) * .1
-            if key.endswith('.weight'):
-                sd[key] = sd[key] + 1.
-        else:
-            fan_in = shape[1] * shape[2] * shape[3]
-            sd[key] = torch.randn(
-                shape, generator=g, dtype=torch.float64) / fan_in**.5
-    return sd
-
-
 # --------------------------------------------------------------------------
 # Reference forward of the official network, from a state dict.
 # --------------------------------------------------------------------------
@@ -174,27 +109,22 @@ def _conv(sd, name, x, stride=1):
     return F.conv2d(x, w, None, stride, w.shape[-1] // 2)
 
 
-def _bn(sd, name, x):
-    return F.batch_norm(x, sd[f'{name}.running_mean'],
-                        sd[f'{name}.running_var'], sd[f'{name}.weight'],
-                        sd[f'{name}.bias'], False, 0., 1e-5)
-
-
 def _block(sd, name, kind, x):
-    out = F.relu(_bn(sd, f'{name}.bn1', _conv(sd, f'{name}.conv1', x)))
-    out = _bn(sd, f'{name}.bn2', _conv(sd, f'{name}.conv2', out))
+    out = F.relu(ref_bn(sd, f'{name}.bn1', _conv(sd, f'{name}.conv1', x)))
+    out = ref_bn(sd, f'{name}.bn2', _conv(sd, f'{name}.conv2', out))
     if kind == 'BOTTLENECK':
-        out = _bn(sd, f'{name}.bn3', _conv(sd, f'{name}.conv3', F.relu(out)))
+        out = ref_bn(sd, f'{name}.bn3',
+                     _conv(sd, f'{name}.conv3', F.relu(out)))
     res = x
     if f'{name}.downsample.0.weight' in sd:
-        res = _bn(sd, f'{name}.downsample.1',
-                  _conv(sd, f'{name}.downsample.0', x))
+        res = ref_bn(sd, f'{name}.downsample.1',
+                     _conv(sd, f'{name}.downsample.0', x))
     return F.relu(out + res)
 
 
 def official_forward(sd, extra, x, multiscale=False) -> List[torch.Tensor]:
-    x = F.relu(_bn(sd, 'bn1', _conv(sd, 'conv1', x, 2)))
-    x = F.relu(_bn(sd, 'bn2', _conv(sd, 'conv2', x, 2)))
+    x = F.relu(ref_bn(sd, 'bn1', _conv(sd, 'conv1', x, 2)))
+    x = F.relu(ref_bn(sd, 'bn2', _conv(sd, 'conv2', x, 2)))
     for j in range(extra['stage1']['num_blocks'][0]):
         x = _block(sd, f'layer1.{j}', extra['stage1']['block'], x)
     ys = [x]
@@ -205,14 +135,14 @@ def official_forward(sd, extra, x, multiscale=False) -> List[torch.Tensor]:
         for i in range(nb):
             t = f'transition{s - 1}.{i}'
             if f'{t}.0.weight' in sd:  # same branch, new width
-                xs.append(F.relu(_bn(sd, f'{t}.1', _conv(sd, f'{t}.0',
-                                                          ys[-1]))))
+                xs.append(
+                    F.relu(ref_bn(sd, f'{t}.1', _conv(sd, f'{t}.0', ys[-1]))))
             elif f'{t}.0.0.weight' in sd:  # new branch
                 z = ys[-1]
                 k = 0
                 while f'{t}.{k}.0.weight' in sd:
-                    z = F.relu(
-                        _bn(sd, f'{t}.{k}.1', _conv(sd, f'{t}.{k}.0', z, 2)))
+                    z = F.relu(ref_bn(sd, f'{t}.{k}.1',
+                                      _conv(sd, f'{t}.{k}.0', z, 2)))
                     k += 1
                 xs.append(z)
             else:
@@ -233,14 +163,14 @@ def official_forward(sd, extra, x, multiscale=False) -> List[torch.Tensor]:
                     if j == i:
                         z = xs[j]
                     elif j > i:
-                        z = _bn(sd, f'{f}.1', _conv(sd, f'{f}.0', xs[j]))
+                        z = ref_bn(sd, f'{f}.1', _conv(sd, f'{f}.0', xs[j]))
                         z = F.interpolate(
                             z, scale_factor=2**(j - i), mode='nearest')
                     else:
                         z = xs[j]
                         for k in range(i - j):
-                            z = _bn(sd, f'{f}.{k}.1',
-                                    _conv(sd, f'{f}.{k}.0', z, 2))
+                            z = ref_bn(sd, f'{f}.{k}.1',
+                                       _conv(sd, f'{f}.{k}.0', z, 2))
                             if k < i - j - 1:
                                 z = F.relu(z)
                     y = z if y is None else y + z
@@ -250,10 +180,6 @@ def official_forward(sd, extra, x, multiscale=False) -> List[torch.Tensor]:
     return ys
 
 
-def model_shapes(model) -> Dict[str, Tuple[int, ...]]:
-    return {k: tuple(v.shape) for k, v in model.state_dict().items()}
-
-
 # --------------------------------------------------------------------------
 
 
@@ -261,14 +187,14 @@ def model_shapes(model) -> Dict[str, Tuple[int, ...]]:
 def test_standard_widths_match_official_layout(width):
     with torch.device('meta'):
         model = HRNet(arch=f'w{width}')
-    assert model_shapes(model) == official_shapes(hrnet_extra(width))
+    assert state_shapes(model) == official_shapes(hrnet_extra(width))
 
 
 def test_reference_md_keys_w32():
     with torch.device('meta'):
         model = HRNet(arch='w32')
-        multi = model_shapes(HRNet(arch='w32', multiscale_output=True))
-    shapes = model_shapes(model)
+        multi = state_shapes(HRNet(arch='w32', multiscale_output=True))
+    shapes = state_shapes(model)
     assert shapes['transition1.0.0.weight'] == (32, 256, 3, 3)
     assert shapes['transition1.1.0.0.weight'] == (64, 256, 3, 3)
     assert shapes['transition2.2.0.0.weight'] == (128, 64, 3, 3)

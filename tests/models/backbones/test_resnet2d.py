@@ -1,7 +1,5 @@
 """2D ResNet (SimpleBaseline backbone): torchvision layout, depths, stage
 options, and the registry scoping of the name 'ResNet'."""
-from typing import Dict, Tuple
-
 import pytest
 import torch
 import torch.nn.functional as F
@@ -9,18 +7,12 @@ from mmaction.models import ResNet as MMActionResNet
 from mmaction.registry import MODELS as MMACTION_MODELS
 from mmengine.registry import DefaultScope
 
+from _pose_helpers import (Shapes, bn_shapes, conv_shapes, random_state_dict,
+                           ref_bn, residual_block_shapes, state_shapes)
 from mmpose_plus.models.backbones.resnet import ResNet
 from mmpose_plus.registry import MODELS
 
-
-@pytest.fixture(autouse=True, scope='module')
-def one_thread():
-    # Shared test machine: one intra-op thread avoids oversubscription.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 # torchvision's published parameter counts minus the ImageNet classifier
 # (fc: 512*1000+1000 for 18/34, 2048*1000+1000 for 50/101/152).
@@ -33,43 +25,17 @@ TORCHVISION_PARAMS = {
 }
 
 
-def torchvision_shapes(bottleneck: bool, counts) -> Dict[str, Tuple]:
+def torchvision_shapes(bottleneck: bool, counts) -> Shapes:
     """Key -> shape of torchvision's ResNet (without fc)."""
-    shapes = {}
-
-    def conv(name, o, i, k):
-        shapes[f'{name}.weight'] = (o, i, k, k)
-
-    def bn(name, c):
-        for p in ('weight', 'bias', 'running_mean', 'running_var'):
-            shapes[f'{name}.{p}'] = (c, )
-        shapes[f'{name}.num_batches_tracked'] = ()
-
-    conv('conv1', 64, 3, 7)
-    bn('bn1', 64)
+    shapes = conv_shapes('conv1', 64, 3, 7)
+    shapes.update(bn_shapes('bn1', 64))
     inplanes = 64
     for i, n in enumerate(counts):
-        planes = 64 * 2**i
         for j in range(n):
-            name = f'layer{i + 1}.{j}'
-            if bottleneck:
-                out = planes * 4
-                conv(f'{name}.conv1', planes, inplanes, 1)
-                bn(f'{name}.bn1', planes)
-                conv(f'{name}.conv2', planes, planes, 3)
-                bn(f'{name}.bn2', planes)
-                conv(f'{name}.conv3', out, planes, 1)
-                bn(f'{name}.bn3', out)
-            else:
-                out = planes
-                conv(f'{name}.conv1', planes, inplanes, 3)
-                bn(f'{name}.bn1', planes)
-                conv(f'{name}.conv2', planes, planes, 3)
-                bn(f'{name}.bn2', planes)
-            if j == 0 and (i > 0 or inplanes != out):
-                conv(f'{name}.downsample.0', out, inplanes, 1)
-                bn(f'{name}.downsample.1', out)
-            inplanes = out
+            block, inplanes = residual_block_shapes(
+                f'layer{i + 1}.{j}', bottleneck, inplanes, 64 * 2**i,
+                strided=i > 0 and j == 0)
+            shapes.update(block)
     return shapes
 
 
@@ -86,22 +52,16 @@ def test_depths_block_counts_and_torchvision_layout(depth, bottleneck,
         model = ResNet(depth)
     assert tuple(len(getattr(model, f'layer{i}')) for i in (1, 2, 3, 4)) \
         == counts
-    shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    assert shapes == torchvision_shapes(bottleneck, counts)
+    assert state_shapes(model) == torchvision_shapes(bottleneck, counts)
     assert sum(p.numel() for p in model.parameters()) \
         == TORCHVISION_PARAMS[depth]
-
-
-def _bn(sd, name, x):
-    return F.batch_norm(x, sd[f'{name}.running_mean'],
-                        sd[f'{name}.running_var'], sd[f'{name}.weight'],
-                        sd[f'{name}.bias'], False, 0., 1e-5)
 
 
 def reference_forward(sd, x, bottleneck):
     """torchvision semantics: stride on conv1 (basic) / conv2 (bottleneck)
     of a stage's first block, and on its downsample."""
-    x = F.relu(_bn(sd, 'bn1', F.conv2d(x, sd['conv1.weight'], None, 2, 3)))
+    x = F.relu(ref_bn(sd, 'bn1', F.conv2d(x, sd['conv1.weight'], None, 2,
+                                          3)))
     x = F.max_pool2d(x, 3, 2, 1)
     for i in range(1, 5):
         j = 0
@@ -109,24 +69,27 @@ def reference_forward(sd, x, bottleneck):
             p = f'layer{i}.{j}'
             s = 2 if (i > 1 and j == 0) else 1
             if bottleneck:
-                out = F.relu(_bn(sd, f'{p}.bn1',
-                                 F.conv2d(x, sd[f'{p}.conv1.weight'])))
                 out = F.relu(
-                    _bn(sd, f'{p}.bn2',
-                        F.conv2d(out, sd[f'{p}.conv2.weight'], None, s, 1)))
-                out = _bn(sd, f'{p}.bn3',
-                          F.conv2d(out, sd[f'{p}.conv3.weight']))
+                    ref_bn(sd, f'{p}.bn1',
+                           F.conv2d(x, sd[f'{p}.conv1.weight'])))
+                out = F.relu(
+                    ref_bn(sd, f'{p}.bn2',
+                           F.conv2d(out, sd[f'{p}.conv2.weight'], None, s,
+                                    1)))
+                out = ref_bn(sd, f'{p}.bn3',
+                             F.conv2d(out, sd[f'{p}.conv3.weight']))
             else:
                 out = F.relu(
-                    _bn(sd, f'{p}.bn1',
-                        F.conv2d(x, sd[f'{p}.conv1.weight'], None, s, 1)))
-                out = _bn(sd, f'{p}.bn2',
-                          F.conv2d(out, sd[f'{p}.conv2.weight'], None, 1, 1))
+                    ref_bn(sd, f'{p}.bn1',
+                           F.conv2d(x, sd[f'{p}.conv1.weight'], None, s, 1)))
+                out = ref_bn(sd, f'{p}.bn2',
+                             F.conv2d(out, sd[f'{p}.conv2.weight'], None, 1,
+                                      1))
             res = x
             if f'{p}.downsample.0.weight' in sd:
-                res = _bn(sd, f'{p}.downsample.1',
-                          F.conv2d(x, sd[f'{p}.downsample.0.weight'], None,
-                                   s))
+                res = ref_bn(sd, f'{p}.downsample.1',
+                             F.conv2d(x, sd[f'{p}.downsample.0.weight'], None,
+                                      s))
             x = F.relu(out + res)
             j += 1
     return x
@@ -134,20 +97,8 @@ def reference_forward(sd, x, bottleneck):
 
 @pytest.mark.parametrize('depth', [18, 50])
 def test_torchvision_state_dict_matches_reference_forward(depth):
-    g = torch.Generator().manual_seed(depth)
     model = ResNet(depth).double().eval()
-    sd = {}
-    for key, value in model.state_dict().items():
-        if key.endswith('num_batches_tracked'):
-            sd[key] = torch.tensor(3)
-        elif key.endswith('running_var'):
-            sd[key] = torch.rand(value.shape, generator=g).double() + .5
-        elif value.dim() == 1:
-            sd[key] = torch.randn(value.shape, generator=g).double() * .1 + \
-                (1. if key.endswith('weight') else 0.)
-        else:
-            sd[key] = torch.randn(value.shape, generator=g).double() / \
-                value[0].numel()**.5
+    sd = random_state_dict(state_shapes(model), seed=depth)
     model.load_state_dict(sd, strict=True)
     x = torch.rand(2, 3, 64, 48, dtype=torch.float64)
     with torch.no_grad():

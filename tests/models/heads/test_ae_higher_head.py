@@ -4,26 +4,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from _pose_helpers import (bn_shapes, random_state_dict, ref_bn,
+                           residual_block_shapes, state_shapes)
 from mmpose_plus.models.backbones import HRNet
 from mmpose_plus.models.heads import AEHigherResolutionHead
 from mmpose_plus.models.losses import HeatmapLoss, ae_pull_push
 from mmpose_plus.registry import MODELS
 
-
-@pytest.fixture(autouse=True, scope='module')
-def one_thread():
-    # Shared test machine: one intra-op thread avoids oversubscription.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def bn_keys(name, c):
-    keys = {f'{name}.{p}': (c, )
-            for p in ('weight', 'bias', 'running_mean', 'running_var')}
-    keys[f'{name}.num_batches_tracked'] = ()
-    return keys
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def official_head_shapes(c: int, k: int = 17):
@@ -36,20 +24,18 @@ def official_head_shapes(c: int, k: int = 17):
         'final_layers.1.bias': (k, ),
         'deconv_layers.0.0.0.weight': (c + 2 * k, c, 4, 4),
     }
-    shapes.update(bn_keys('deconv_layers.0.0.1', c))
-    for b in range(1, 5):
-        p = f'deconv_layers.0.{b}.0'
-        shapes[f'{p}.conv1.weight'] = (c, c, 3, 3)
-        shapes[f'{p}.conv2.weight'] = (c, c, 3, 3)
-        shapes.update(bn_keys(f'{p}.bn1', c))
-        shapes.update(bn_keys(f'{p}.bn2', c))
+    shapes.update(bn_shapes('deconv_layers.0.0.1', c))
+    for b in range(1, 5):  # BasicBlocks, one per Sequential
+        block, _ = residual_block_shapes(f'deconv_layers.0.{b}.0', False, c,
+                                         c)
+        shapes.update(block)
     return shapes
 
 
 @pytest.mark.parametrize('width', [32, 48])
 def test_official_key_layout(width):
     head = AEHigherResolutionHead(width, 17, num_deconv_filters=(width, ))
-    shapes = {k: tuple(v.shape) for k, v in head.state_dict().items()}
+    shapes = state_shapes(head)
     assert shapes == official_head_shapes(width)
     # reference.md: [66,32,4,4] for W32, [82,48,4,4] for W48.
     assert shapes['deconv_layers.0.0.0.weight'] == \
@@ -57,39 +43,26 @@ def test_official_key_layout(width):
     assert shapes['final_layers.0.weight'] == (34, width, 1, 1)
 
 
-def _bn(sd, name, x):
-    return F.batch_norm(x, sd[f'{name}.running_mean'],
-                        sd[f'{name}.running_var'], sd[f'{name}.weight'],
-                        sd[f'{name}.bias'], False, 0., 1e-5)
-
-
 def reference_forward(sd, x):
     y0 = F.conv2d(x, sd['final_layers.0.weight'], sd['final_layers.0.bias'])
     z = torch.cat((x, y0), 1)
     z = F.conv_transpose2d(z, sd['deconv_layers.0.0.0.weight'], None, 2, 1)
-    z = F.relu(_bn(sd, 'deconv_layers.0.0.1', z))
+    z = F.relu(ref_bn(sd, 'deconv_layers.0.0.1', z))
     for b in range(1, 5):
         p = f'deconv_layers.0.{b}.0'
-        out = F.relu(_bn(sd, f'{p}.bn1',
-                         F.conv2d(z, sd[f'{p}.conv1.weight'], None, 1, 1)))
-        out = _bn(sd, f'{p}.bn2',
-                  F.conv2d(out, sd[f'{p}.conv2.weight'], None, 1, 1))
+        out = F.relu(
+            ref_bn(sd, f'{p}.bn1',
+                   F.conv2d(z, sd[f'{p}.conv1.weight'], None, 1, 1)))
+        out = ref_bn(sd, f'{p}.bn2',
+                     F.conv2d(out, sd[f'{p}.conv2.weight'], None, 1, 1))
         z = F.relu(out + z)
     y1 = F.conv2d(z, sd['final_layers.1.weight'], sd['final_layers.1.bias'])
     return [y0, y1]
 
 
 def test_matches_official_forward():
-    g = torch.Generator().manual_seed(0)
     head = AEHigherResolutionHead(8, 5, num_deconv_filters=(8, )).double()
-    sd = {}
-    for k, v in head.state_dict().items():
-        if k.endswith('num_batches_tracked'):
-            sd[k] = torch.tensor(2)
-        elif k.endswith('running_var'):
-            sd[k] = torch.rand(v.shape, generator=g).double() + .5
-        else:
-            sd[k] = torch.randn(v.shape, generator=g).double() * .3
+    sd = random_state_dict(state_shapes(head))
     head.load_state_dict(sd, strict=True)
     head.eval()
     x = torch.rand(2, 8, 6, 5, dtype=torch.float64)

@@ -4,29 +4,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from _pose_helpers import bn_shapes, random_state_dict, ref_bn, state_shapes
 from mmpose_plus.models.heads import HeatmapHead
 from mmpose_plus.models.losses import KeypointMSELoss
 from mmpose_plus.registry import MODELS
 
-
-@pytest.fixture(autouse=True, scope='module')
-def one_thread():
-    # Shared test machine: one intra-op thread avoids oversubscription.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def bn_keys(name, c):
-    keys = {f'{name}.{p}': (c, )
-            for p in ('weight', 'bias', 'running_mean', 'running_var')}
-    keys[f'{name}.num_batches_tracked'] = ()
-    return keys
-
-
-def shapes(module):
-    return {k: tuple(v.shape) for k, v in module.state_dict().items()}
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def test_simplebaseline_official_layout():
@@ -40,10 +23,10 @@ def test_simplebaseline_official_layout():
         'final_layer.bias': (17, ),
     }
     for i in (1, 4, 7):
-        expected.update(bn_keys(f'deconv_layers.{i}', 256))
+        expected.update(bn_shapes(f'deconv_layers.{i}', 256))
     with torch.device('meta'):
         head = HeatmapHead(2048, 17)
-    assert shapes(head) == expected
+    assert state_shapes(head) == expected
     deconv = head.deconv_layers[0]
     assert (deconv.stride, deconv.padding, deconv.output_padding) == \
         ((2, 2), (1, 1), (0, 0))
@@ -51,7 +34,7 @@ def test_simplebaseline_official_layout():
 
 def test_hrnet_head_layout_and_extra_convs():
     head = HeatmapHead(32, 17, deconv_out_channels=None)
-    assert shapes(head) == {
+    assert state_shapes(head) == {
         'final_layer.weight': (17, 32, 1, 1),
         'final_layer.bias': (17, )
     }
@@ -65,34 +48,22 @@ def test_hrnet_head_layout_and_extra_convs():
         'final_layer.weight': (17, 8, 1, 1),
         'final_layer.bias': (17, ),
     }
-    expected.update(bn_keys('deconv_layers.1', 16))
-    expected.update(bn_keys('conv_layers.1', 8))
-    assert shapes(head) == expected
+    expected.update(bn_shapes('deconv_layers.1', 16))
+    expected.update(bn_shapes('conv_layers.1', 8))
+    assert state_shapes(head) == expected
 
 
 def reference_forward(sd, x, num_deconv):
     for i in range(num_deconv):
         x = F.conv_transpose2d(x, sd[f'deconv_layers.{3 * i}.weight'], None,
                                2, 1, 0)
-        b = f'deconv_layers.{3 * i + 1}'
-        x = F.relu(
-            F.batch_norm(x, sd[f'{b}.running_mean'], sd[f'{b}.running_var'],
-                         sd[f'{b}.weight'], sd[f'{b}.bias'], False, 0.,
-                         1e-5))
+        x = F.relu(ref_bn(sd, f'deconv_layers.{3 * i + 1}', x))
     return F.conv2d(x, sd['final_layer.weight'], sd['final_layer.bias'])
 
 
 def test_matches_official_forward_on_official_state_dict():
-    g = torch.Generator().manual_seed(0)
     head = HeatmapHead(64, 17, deconv_out_channels=(32, 32, 32)).double()
-    sd = {}
-    for k, v in head.state_dict().items():
-        if k.endswith('num_batches_tracked'):
-            sd[k] = torch.tensor(1)
-        elif k.endswith('running_var'):
-            sd[k] = torch.rand(v.shape, generator=g).double() + .5
-        else:
-            sd[k] = torch.randn(v.shape, generator=g).double() * .2
+    sd = random_state_dict(state_shapes(head))
     head.load_state_dict(sd, strict=True)
     head.eval()
     x = torch.rand(2, 64, 8, 6, dtype=torch.float64)

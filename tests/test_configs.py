@@ -278,3 +278,15 @@ def test_tiny_config_runs_on_generated_data(name, tiny_data):
             with torch.no_grad():
                 outputs = model.test_step(batch)
             assert [o.gt_labels.item.item() for o in outputs] == labels
+
+
+def test_missing_rgbpose_videos_point_to_the_preparation_tool(tmp_path,
+                                                               monkeypatch):
+    from mmpose_plus.engine.checks import missing_data_files
+    monkeypatch.chdir(tmp_path)  # no data/ here
+    cfg = Config.fromfile(str(REPO / 'configs' / 'rgbpose_ntu.py'))
+    problems = missing_data_files(cfg, ('train', ))
+    video = [p for p in problems if '.data_prefix.video' in p]
+    assert video and 'nturgbd_videos_540p' in video[0]
+    assert 'tools/data/prepare_videos.py' in video[0]
+    assert any('ntu60_2d.pkl' in p for p in problems)

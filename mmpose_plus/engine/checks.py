@@ -78,8 +78,14 @@ def missing_data_files(cfg: Config,
                         continue
                     path = _resolve(data_root, folder)
                     if not osp.isdir(path):
+                        hint = ''
+                        if name == 'video':
+                            hint = (' (make training copies of the videos '
+                                    'with tools/data/prepare_videos.py, or '
+                                    'point it at the originals and set '
+                                    'video_name_tmpl to their file names)')
                         problems.append(f'{where}.data_prefix.{name}: folder '
-                                        f'"{path}" does not exist')
+                                        f'"{path}" does not exist{hint}')
     return problems
 
 

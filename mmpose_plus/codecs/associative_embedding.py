@@ -28,17 +28,20 @@ Where the time goes in the reference decoders, and what is done instead
   below it are dropped by the grouping anyway) instead of max-pooling every
   pixel of every map;
 * step 3 keeps per-person state in preallocated arrays (tag sums, counts,
-  joints) updated with fancy indexing: the only Python loop is over the 17
-  joints, each with one vectorised cost matrix and one scipy assignment;
+  the candidate taken per joint) updated with fancy indexing: the only
+  Python loop is over the 17 joints, each with one vectorised cost matrix
+  and one scipy assignment;
 * step 6 answers all (person, joint) look-ups of an image at once with an
-  exact branch-and-bound over 16 x 16 tiles, instead of a whole-map search
-  per person and joint.
+  exact branch-and-bound over a pyramid of blocks (4, 16 and 64 px on 256
+  px maps; heat maxima, tag ranges and the tags at the hottest pixel),
+  instead of a whole-map search per person and joint.
 
 Tag maps use the channel layout ``(L * K, H, W)`` with channel ``l * K + k``
 holding tag component ``l`` of joint ``k``: the flip and multi-scale helpers
 stack extra tag components by concatenating blocks of ``K`` channels.
 """
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+import functools
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -68,9 +71,14 @@ COCO_KEYPOINT_ORDER = (0, 1, 2, 3, 4, 5, 6, 11, 12, 7, 8, 9, 10, 13, 14, 15,
 # Upper bound on the elements of one intermediate array when filling missing
 # joints, to keep memory flat on large (image-sized) heatmaps.
 _FILL_CHUNK = 1 << 20
-# Tile size of the branch-and-bound search that fills missing joints (16
-# measured fastest on 256 px maps among 8, 16 and 32).
-_TILE = 16
+# Branch-and-bound search that fills missing joints: side of the finest
+# blocks, whose pixels are evaluated; blocks per side of a block of the next
+# level; levels are added until the top grid has at most _TOP_BLOCKS blocks
+# (4, 16 and 64 px on 256 px maps). A fan-out of 2 evaluates fewer blocks
+# but costs more per level; finer top grids cost more at the top.
+_BLOCK = 4
+_FANOUT = 4
+_TOP_BLOCKS = 64
 
 
 def _as_numpy(x: ArrayLike) -> np.ndarray:
@@ -200,22 +208,33 @@ def find_candidates(
     maps, tag_maps = _as_numpy(heatmaps), _as_numpy(tags)
     B, K, H, W = maps.shape
     L = tag_maps.shape[1] // K
-    flat = maps.reshape(B * K, H * W)
-    # 1-D flatnonzero is ~10x faster than a 2-D nonzero here
-    m, p = np.divmod(np.flatnonzero(flat > val_thr), H * W)
-    v = flat[m, p]
-    y, x = p // W, p % W
+    flat = maps.reshape(-1)
+    idx = np.flatnonzero(flat > val_thr)
+    v = flat[idx]
+    y, x = np.divmod(idx % (H * W), W)
     r = nms_kernel // 2
     window = [(dy, dx) for dy in range(-r, r + 1) for dx in range(-r, r + 1)
               if (dy, dx) != (0, 0)]
     window.sort(key=lambda d: abs(d[0]) + abs(d[1]))  # 4-neighbours first
     for offsets in (window[:4], window[4:]):
+        # flat offset of each neighbour, clipped to the map (clipping keeps
+        # it inside the window, so the window maximum is unchanged); one
+        # clip per row offset and per column offset
+        row = {
+            dy: (np.minimum(np.maximum(y + dy, 0), H - 1) - y) * W if dy else 0
+            for dy in {d[0]
+                       for d in offsets}
+        }
+        col = {
+            dx: np.minimum(np.maximum(x + dx, 0), W - 1) - x if dx else 0
+            for dx in {d[1]
+                       for d in offsets}
+        }
         keep = np.ones(len(v), dtype=bool)
         for dy, dx in offsets:
-            # clipping keeps the offset inside the window: same maximum
-            yy, xx = np.clip(y + dy, 0, H - 1), np.clip(x + dx, 0, W - 1)
-            keep &= v >= flat[m, yy * W + xx]
-        m, p, v, y, x = m[keep], p[keep], v[keep], y[keep], x[keep]
+            keep &= v >= flat.take(idx + (row[dy] + col[dx]))
+        idx, v, y, x = idx[keep], v[keep], y[keep], x[keep]
+    m, p = np.divmod(idx, H * W)
     # top-k per map: sort by map, then descending value (stable on pixel)
     order = np.lexsort((-v, m))
     m, p, v = m[order], p[order], v[order]
@@ -274,43 +293,47 @@ def group_keypoints(
         raise ValueError(f'keypoint_order must be a permutation of '
                          f'range({K}), got {list(keypoint_order)}')
     cap = K * M
-    kpts = np.zeros((cap, K, 2), dtype=np.float32)
-    scores = np.zeros((cap, K), dtype=np.float32)
+    keep = vals > val_thr
+    tags = tags.astype(np.float64)
+    # per person and joint the candidate taken (-1: none), filled at the end
+    member = np.full((cap, K), -1, dtype=np.int64)
     tag_sum = np.zeros((cap, L))
     count = np.zeros(cap)
     num = 0
     for k in keypoint_order:
-        keep = vals[k] > val_thr
-        if not keep.any():
+        cand = np.flatnonzero(keep[k])
+        if len(cand) == 0:
             continue
-        v, loc = vals[k, keep], locs[k, keep]
-        t = tags[k, keep].astype(np.float64)
-        if num == 0:
-            new = np.arange(len(v))
-        else:
+        t = tags[k, cand]
+        new = cand
+        if num:
             g = num if max_people is None else min(num, max_people)
-            centres = tag_sum[:g] / count[:g, None]
-            dist = np.sqrt(((t[:, None, :] - centres[None])**2).sum(-1))
-            cost = np.round(dist) * 100 - v[:, None]
+            diff = t[:, None, :] - tag_sum[:g] / count[:g, None]
+            dist = np.sqrt((diff * diff).sum(-1))
+            cost = np.round(dist) * 100 - vals[k, cand][:, None]
             rows, cols = linear_sum_assignment(cost)
             ok = dist[rows, cols] < tag_thr
             rows, cols = rows[ok], cols[ok]
-            kpts[cols, k] = loc[rows]
-            scores[cols, k] = v[rows]
+            member[cols, k] = cand[rows]
             tag_sum[cols] += t[rows]
             count[cols] += 1
-            matched = np.zeros(len(v), dtype=bool)
-            matched[rows] = True
-            new = np.flatnonzero(~matched)
-        # unmatched candidates start people, in descending score order
+            unmatched = np.ones(len(cand), dtype=bool)
+            unmatched[rows] = False
+            new, t = cand[unmatched], t[unmatched]
+        # unmatched candidates start people, in candidate order
         span = slice(num, num + len(new))
-        kpts[span, k] = loc[new]
-        scores[span, k] = v[new]
-        tag_sum[span] = t[new]
+        member[span, k] = new
+        tag_sum[span] = t
         count[span] = 1
         num += len(new)
+    member = member[:num]
+    person, joint = np.nonzero(member >= 0)
+    kpts = np.zeros((num, K, 2), dtype=np.float32)
+    scores = np.zeros((num, K), dtype=np.float32)
+    kpts[person, joint] = locs[joint, member[person, joint]]
+    scores[person, joint] = vals[joint, member[person, joint]]
     person_tags = tag_sum[:num] / np.maximum(count[:num, None], 1)
-    return kpts[:num], scores[:num], person_tags
+    return kpts, scores, person_tags
 
 
 def adjust_keypoints(keypoints: np.ndarray, scores: np.ndarray,
@@ -333,106 +356,362 @@ def adjust_keypoints(keypoints: np.ndarray, scores: np.ndarray,
     return keypoints
 
 
-class _TileIndex:
-    """Tiled copy of one image's heatmaps and tag maps with per-tile bounds,
-    for the exact branch-and-bound search of :func:`fill_missing_keypoints`.
+def _block_reduce(x: np.ndarray, size: int,
+                  ops: Sequence[np.ufunc]) -> List[np.ndarray]:
+    """Each of ``ops`` (``np.maximum``, ``np.minimum``) over the ``size x
+    size`` blocks of ``(N, size * gh, size * gw)`` maps -> ``(N, gh, gw)``.
 
-    The maps are cut into ``_TILE x _TILE`` tiles (padded with ``-inf`` heat
-    and edge tags), stored contiguously tile by tile. Each tile keeps its
-    heat maximum, the tags at that hottest pixel and the range of each tag
-    component.
+    Element-wise ``op`` of strided slices, several times faster than
+    ``x.reshape(N, gh, size, gw, size).max(axis=(2, 4))`` (whose reduction
+    runs over tiny inner axes); the ops take turns on each slice so that
+    the maps are read from memory once.
+    """
+    N, h, w = x.shape
+    rows = x.reshape(N, h // size, size, w)
+    outs = [op(rows[:, :, 0], rows[:, :, 1]) for op in ops]
+    for i in range(2, size):
+        for op, out in zip(ops, outs):
+            op(out, rows[:, :, i], out=out)
+    res = []
+    for op, out in zip(ops, outs):
+        cols = out.reshape(N, h // size, w // size, size)
+        res.append(op(cols[..., 0], cols[..., 1]))
+        for i in range(2, size):
+            op(res[-1], cols[..., i], out=res[-1])
+    return res
+
+
+def _to_tile_order(x: np.ndarray, top: Size, depth: int, f: int) -> np.ndarray:
+    """``(N, th * f**depth, tw * f**depth)`` block grid -> ``(N, blocks)``
+    in tile order: recursively, the ``f x f`` children of a parent are
+    contiguous and row-major, parents in tile order."""
+    N, (th, tw) = len(x), top
+    x = x.reshape((N, th) + (f, ) * depth + (tw, ) + (f, ) * depth)
+    axes = [0, 1, depth + 2]
+    for d in range(depth):
+        axes += [2 + d, depth + 3 + d]
+    return np.ascontiguousarray(x.transpose(axes)).reshape(N, -1)
+
+
+def _tag_distance(diffs: Sequence[np.ndarray]) -> np.ndarray:
+    """``||d||`` from one array of tag differences per component, with the
+    arithmetic of a whole-map search: ``|d|`` for one component, else the
+    square root of the float32 squares summed in component order. Bounds
+    and pixel costs both use it, so it is monotone in every ``|d_l|``."""
+    if len(diffs) == 1:
+        return np.abs(diffs[0])
+    total = diffs[0] * diffs[0]
+    for d in diffs[1:]:
+        total = total + d * d
+    return np.sqrt(total)
+
+
+def _split_index(flat: np.ndarray, n: int) -> Tuple[np.ndarray, np.ndarray]:
+    """``divmod(flat, n)``, with shifts when ``n`` is a power of two."""
+    if n & (n - 1):
+        return np.divmod(flat, n)
+    shift = n.bit_length() - 1
+    return flat >> shift, flat & (n - 1)
+
+
+class _Geometry(NamedTuple):
+    """Shape-only constants of :class:`_BlockPyramid` for ``(H, W)`` maps
+    (cached by :func:`_geometry`)."""
+    padded: Size  # (Hp, Wp): multiples of _BLOCK
+    grid: Size  # (gh, gw) finest blocks inside the map
+    padded_grid: Size  # (Gh, Gw) finest blocks under the top grid
+    depth: int  # levels above the finest one
+    orders: Tuple[np.ndarray, ...]  # per level: row-major -> tile order
+    origin: np.ndarray  # flat (padded) index of each finest block's corner
+    origin_row: np.ndarray  # the same in rows of _BLOCK pixels
+    row_offset: np.ndarray  # offsets of a finest block's rows of pixels
+    pixel_offset: np.ndarray  # offsets of its pixels, row-major
+
+
+@functools.lru_cache(maxsize=8)
+def _geometry(H: int, W: int, block: int, fanout: int,
+              top_blocks: int) -> _Geometry:
+    """Block layout of :class:`_BlockPyramid` for ``(H, W)`` maps."""
+    b, f = block, fanout
+    Hp, Wp = -(-H // b) * b, -(-W // b) * b
+    gh, gw = Hp // b, Wp // b
+    depth = 0
+    while -(-gh // f**depth) * -(-gw // f**depth) > top_blocks:
+        depth += 1
+    top = (-(-gh // f**depth), -(-gw // f**depth))
+    Gh, Gw = top[0] * f**depth, top[1] * f**depth
+    orders = []
+    for level in range(depth + 1):
+        grid = (Gh // f**level, Gw // f**level)
+        index = np.arange(grid[0] * grid[1]).reshape((1, ) + grid)
+        orders.append(_to_tile_order(index, top, depth - level, f)[0])
+    ys, xs = np.divmod(orders[0], Gw)
+    origin = np.where((ys < gh) & (xs < gw), ys * b * Wp + xs * b, 0)
+    geometry = _Geometry((Hp, Wp), (gh, gw), (Gh, Gw), depth, tuple(orders),
+                         origin, origin // b,
+                         np.arange(b) * (Wp // b),
+                         (np.arange(b)[:, None] * Wp + np.arange(b)).ravel())
+    for x in (geometry.origin, geometry.origin_row, geometry.row_offset,
+              geometry.pixel_offset, *orders):
+        x.flags.writeable = False  # shared by every pyramid of this shape
+    return geometry
+
+
+class _BlockPyramid:
+    """Block statistics of one image's heatmaps and tag maps, for the exact
+    branch-and-bound search of :func:`fill_missing_keypoints`.
+
+    The maps are cut into ``_BLOCK x _BLOCK`` pixel blocks, and ``_FANOUT x
+    _FANOUT`` blocks of a level form one block of the next, until the top
+    grid has at most ``_TOP_BLOCKS`` blocks. Every block keeps its heat
+    maximum and the range of each tag component, coarser ones also the tags
+    at their hottest pixel. A level is stored as ``(F, K * parents,
+    _FANOUT**2)``, ``F`` statistics with the children of a parent in one
+    row, so that expanding a parent is one row copy per statistic; the
+    pixels of a finest block are gathered from the maps as ``_BLOCK`` rows
+    of ``_BLOCK`` values. Nothing is tiled at pixel resolution.
+
+    Args:
+        heatmaps (np.ndarray): ``(K, H, W)`` float32.
+        tags (np.ndarray): ``(L * K, H, W)`` float32.
     """
 
     def __init__(self, heatmaps: np.ndarray, tags: np.ndarray) -> None:
         K, H, W = heatmaps.shape
         L = tags.shape[0] // K
-        b = _TILE
-        hb, wb = -(-H // b), -(-W // b)
-        pad = ((0, 0), (0, hb * b - H), (0, wb * b - W))
-        heat, tag = heatmaps, tags
-        if hb * b != H or wb * b != W:
-            heat = np.pad(heatmaps, pad, constant_values=-np.inf)
-            tag = np.pad(tags, pad, mode='edge')
+        b, f2 = _BLOCK, _FANOUT**2
+        geo = _geometry(H, W, b, _FANOUT, _TOP_BLOCKS)
+        (Hp, Wp), (gh, gw), (Gh, Gw) = geo.padded, geo.grid, geo.padded_grid
+        self.K, self.L, self.W, self.Wp = K, L, W, Wp
+        heatmaps = np.ascontiguousarray(heatmaps)
+        tags = np.ascontiguousarray(tags)
+        self.heatmaps, self.tags = heatmaps, tags
+        if (Hp, Wp) != (H, W):
+            # -inf heat never wins; edge tags keep the tag ranges
+            pad = ((0, 0), (0, Hp - H), (0, Wp - W))
+            heatmaps = np.pad(heatmaps, pad, constant_values=-np.inf)
+            tags = np.pad(tags, pad, mode='edge')
+        self.map_rows = Hp * Wp // b  # rows of b pixels per map
+        self.map_size = Hp * Wp
+        self.heat_flat = heatmaps.reshape(-1)
+        self.heat_rows = heatmaps.reshape(K * self.map_rows, b)
+        self.tag_rows = tags.reshape(L, K * self.map_rows, b)
+        self.origin, self.row_offset = geo.origin, geo.row_offset
+        self.pixel_offset = geo.pixel_offset
+        self.origin_row = geo.origin_row
 
-        def tiled(x: np.ndarray) -> np.ndarray:  # (N, Hp, Wp) -> (N, T, b*b)
-            x = x.reshape(len(x), hb, b, wb, b).transpose(0, 1, 3, 2, 4)
-            return np.ascontiguousarray(x).reshape(len(x), hb * wb, b * b)
+        # per level (finest first): heat maxima (K, ., .), then tag minima
+        # and maxima (L * K, ., .)
+        grids = [
+            _block_reduce(heatmaps, b, [np.maximum]) +
+            _block_reduce(tags, b, [np.minimum, np.maximum])
+        ]
+        if (Gh, Gw) != (gh, gw):
+            # blocks outside the map: never a winner, neutral tag ranges
+            pad = ((0, 0), (0, Gh - gh), (0, Gw - gw))
+            grids[0] = [
+                np.pad(x, pad, constant_values=v)
+                for x, v in zip(grids[0], (-np.inf, np.inf, -np.inf))
+            ]
+        for _ in range(geo.depth):
+            grids.append([
+                _block_reduce(x, _FANOUT, [op])[0]
+                for x, op in zip(grids[-1], (np.maximum, np.minimum,
+                                             np.maximum))
+            ])
+        # NaN and inf reach the top (np.maximum and np.minimum propagate
+        # NaN; the top blocks all hold map pixels) and would void the
+        # bounds: a dense search then
+        self.finite = all(np.isfinite(x).all() for x in grids[-1])
 
-        self.heat = tiled(heat)  # (K, T, b*b)
-        self.tag = tiled(tag).reshape((L, ) + self.heat.shape)
-        hottest = self.heat.argmax(axis=-1)  # (K, T)
-        self.heat_max = np.take_along_axis(self.heat, hottest[..., None],
-                                           -1)[..., 0]
-        self.hot_tag = np.take_along_axis(self.tag, hottest[None, ..., None],
-                                          -1)[..., 0]  # (L, K, T)
-        self.tag_min = self.tag.min(axis=-1)
-        self.tag_max = self.tag.max(axis=-1)
-        # unpadded flat index of every stored pixel, row-major inside a tile
-        # (so a first arg-max inside a tile is its lowest index)
-        ys = np.arange(hb)[:, None, None, None] * b + np.arange(b)[:, None]
-        xs = np.arange(wb)[:, None, None] * b + np.arange(b)
-        self.pixels = (ys * W + xs).reshape(hb * wb, b * b)
+        # (F, K * parents, children), one parent per map at the top: heat
+        # maximum, tag minima, tag maxima, hottest pixel's tags (not on the
+        # finest level)
+        tag_flat = tags.reshape(L, K * Hp * Wp)
+        self.levels: List[np.ndarray] = []
+        for level, grid in enumerate(grids):
+            stats = np.concatenate([x.reshape(-1, x[0].size) for x in grid])
+            stats = stats.take(geo.orders[level], axis=1)
+            if (Gh, Gw) != (gh, gw):  # finite tag ranges outside the map
+                stats[K:] = np.where(np.isfinite(stats[K:]), stats[K:], 0)
+            stats = stats.reshape(1 + 2 * L, K, -1)
+            if level > 0:  # tags at the hottest pixel of every block
+                child = self.levels[-1][0].argmax(axis=1)
+                rows = np.arange(len(child))
+                if level == 1:
+                    start = self.origin[rows % (len(child) // K) * f2 + child]
+                    rows = ((rows // (len(child) // K) * self.map_rows +
+                             start // b)[:, None] + self.row_offset)
+                    pixels = self.heat_rows.take(rows, axis=0)
+                    hot = start + self.pixel_offset[pixels.reshape(
+                        len(rows), -1).argmax(axis=1)]
+                else:
+                    hot = hot.reshape(-1, f2)[rows, child]
+                hot = hot.reshape(K, -1)
+                stats = np.concatenate([
+                    stats, tag_flat[:,
+                                    np.arange(K)[:, None] * (Hp * Wp) + hot]
+                ])
+            children = stats.shape[-1] if level == geo.depth else f2
+            self.levels.append(stats.reshape(len(stats), -1, children))
 
-    @staticmethod
-    def _cost(heat: np.ndarray, tag: np.ndarray,
-              query_tags: np.ndarray) -> np.ndarray:
-        """``heat - round(||tag - query_tag||)`` in float32, the arithmetic
-        of a full-map search; ``heat`` ``(Q, n)``, ``tag`` ``(L, Q, n)``,
-        ``query_tags`` ``(Q, L)``."""
-        if len(tag) == 1:
-            dist = np.abs(tag[0] - query_tags[:, :1])
-        else:
-            dist = np.sqrt(((tag - query_tags.T[:, :, None])**2).sum(0))
-        return heat - np.round(dist)
+    @property
+    def heat_max(self) -> np.ndarray:
+        """``(K,)`` maximum of every heatmap (NaN if it has one)."""
+        return self.levels[-1][0].max(axis=1)
+
+    def _bounds(self, stats: List[np.ndarray],
+                tags: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """Upper and lower bounds of the best cost inside blocks.
+
+        Args:
+            stats (list[np.ndarray]): ``(n, m)`` statistics of ``m`` blocks
+                for ``n`` queries, in the order stored in :attr:`levels`.
+            tags (np.ndarray): ``(n, L)`` query tags.
+
+        Returns:
+            tuple: ``(n, m)`` upper bound (heat maximum minus the rounded
+            distance to the tag box: rounding and float32 subtraction are
+            monotone) and lower bound (the cost of the hottest pixel, or
+            less: heat maximum minus the rounded farthest distance within the
+            box), both float32.
+        """
+        L = self.L
+        heat = stats[0]
+        hot = len(stats) > 1 + 2 * L
+        near, far = [], []
+        for i in range(L):
+            t = tags[:, i:i + 1]
+            below = stats[1 + i] - t  # > 0: query under the range
+            above = np.subtract(t, stats[1 + L + i])  # > 0: over the range
+            if hot:
+                np.maximum(below, above, out=above)
+            else:
+                far.append(np.negative(np.minimum(below, above)))
+                np.maximum(below, above, out=above)
+            near.append(np.maximum(above, 0, out=above))
+        upper = np.round(_tag_distance(near))
+        np.subtract(heat, upper, out=upper)
+        if hot:
+            # the hottest pixel's cost; the farthest distance in the box
+            # would give no more
+            far = [stats[1 + 2 * L + i] - tags[:, i:i + 1] for i in range(L)]
+        lower = np.round(_tag_distance(far))
+        np.subtract(heat, lower, out=lower)
+        return upper, lower
 
     def best_pixels(self, joints: np.ndarray, tags: np.ndarray) -> np.ndarray:
         """For each query ``i``, the flat index of
         ``argmax(heat[joints[i]] - round(||tag_map[joints[i]] - tags[i]||))``
         over the whole map, first index on ties (as ``np.argmax``).
 
-        The cost of a tile's hottest pixel is a lower bound of the answer; a
-        tile whose upper bound (heat maximum minus the rounded distance to
-        its tag ranges; rounding is monotone) is below the best lower bound
-        cannot hold the arg-max, so only the pixels of the other tiles are
-        evaluated. All queries of an image go through at once.
+        Branch and bound, all queries at once, level by level from the top:
+        a block whose upper bound is below the best lower bound of its query
+        so far cannot hold the arg-max; the children of the other blocks are
+        bounded in turn, and the pixels of the surviving finest blocks are
+        evaluated.
 
         Args:
             joints (np.ndarray): ``(Q,)`` joint index per query.
             tags (np.ndarray): ``(Q, L)`` float32 tag per query.
         """
-        out = np.empty(len(joints), dtype=np.int64)
-        step = max(1, _FILL_CHUNK // self.heat.shape[1])
-        for lo in range(0, len(joints), step):
-            sl = slice(lo, lo + step)
-            out[sl] = self._search(joints[sl], tags[sl])
-        return out
+        if len(joints) == 0:
+            return np.zeros(0, dtype=np.int64)
+        if not self.finite:
+            tag_maps = self.tags.reshape(self.L, self.K, -1)
+            out = np.empty(len(joints), dtype=np.int64)
+            for i, (k, t) in enumerate(zip(joints, tags)):
+                dist = _tag_distance(list(tag_maps[:, k] - t[:, None]))
+                out[i] = (self.heatmaps[k].ravel() - np.round(dist)).argmax()
+            return out
+        query = np.arange(len(joints))
+        best = np.full(len(joints), -np.inf, dtype=np.float32)
+        return self._descend(
+            len(self.levels) - 1, joints, tags, query, np.zeros_like(query),
+            best)
 
-    def _search(self, joints: np.ndarray, tags: np.ndarray) -> np.ndarray:
-        Q = len(joints)
-        peak = self.heat_max[joints]  # (Q, T)
-        lower = self._cost(peak, self.hot_tag[:, joints], tags).max(axis=1)
-        t = tags.T[:, :, None]  # (L, Q, 1)
-        gap = np.maximum(self.tag_min[:, joints] - t,
-                         t - self.tag_max[:, joints])
-        np.maximum(gap, 0, out=gap)
-        floor = gap[0] if len(gap) == 1 else np.sqrt((gap**2).sum(0))
-        query, tile = np.nonzero(peak - np.round(floor) >= lower[:, None])
-        cost = np.empty(len(query), dtype=np.float32)
-        index = np.empty(len(query), dtype=np.int64)
-        step = max(1, _FILL_CHUNK // self.heat.shape[-1])
-        for lo in range(0, len(query), step):
-            q, k = query[lo:lo + step], joints[query[lo:lo + step]]
-            tl = tile[lo:lo + step]
-            c = self._cost(self.heat[k, tl], self.tag[:, k, tl], tags[q])
-            arg = c.argmax(axis=1)
-            rows = np.arange(len(arg))
-            cost[lo:lo + step] = c[rows, arg]
-            index[lo:lo + step] = self.pixels[tl, arg]
-        starts = np.searchsorted(query, np.arange(Q))
+    def _descend(self,
+                 level: int,
+                 joints: np.ndarray,
+                 tags: np.ndarray,
+                 query: np.ndarray,
+                 block: np.ndarray,
+                 best: np.ndarray,
+                 heat: Optional[np.ndarray] = None) -> np.ndarray:
+        """Search the children at ``level`` (``-1``: pixels) of the
+        surviving ``(query, block)`` pairs, sorted by query; ``best`` (``(Q,
+        )``) holds the lower bounds so far and ``heat`` the heat maximum of
+        every block (needed from the finest level on). Queries are split in
+        halves when a step would exceed ``_FILL_CHUNK`` elements."""
+        ids = np.arange(len(joints))
+        while level >= 0:
+            stats = self.levels[level]
+            parents, children = stats.shape[1] // self.K, stats.shape[2]
+            if (query.size * stats[:, 0].size > _FILL_CHUNK
+                    and len(joints) > 1):
+                return self._split(level, joints, tags, query, block, best)
+            rows = joints[query] * parents + block
+            stats = [s.take(rows, axis=0) for s in stats]
+            upper, lower = self._bounds(stats, tags[query])
+            # every query keeps a block (the one holding its arg-max)
+            starts = np.searchsorted(query, ids) * children
+            np.maximum(best,
+                       np.maximum.reduceat(lower.ravel(), starts),
+                       out=best)
+            keep = np.flatnonzero(upper >= best[query][:, None])
+            pair, child = _split_index(keep, children)
+            query, block = query[pair], block[pair] * children + child
+            heat = stats[0].ravel()[keep]
+            level -= 1
+        b2 = _BLOCK**2
+        if query.size * b2 * (1 + self.L) > _FILL_CHUNK and len(joints) > 1:
+            return self._split(level, joints, tags, query, block, best, heat)
+        # pixels of the surviving finest blocks: the tags first (b rows of b
+        # pixels per block), then the heat only of the pixels whose rounded
+        # distance leaves them a chance (at most the block's heat maximum
+        # minus that distance); the arg-max is always among them
+        rows = (
+            (joints[query] * self.map_rows + self.origin_row[block])[:, None] +
+            self.row_offset)
+        t = tags[query]
+        dist = np.round(
+            _tag_distance([
+                self.tag_rows[i].take(rows, axis=0).reshape(-1, b2) -
+                t[:, i:i + 1] for i in range(self.L)
+            ]))
+        hit = np.flatnonzero(heat[:, None] - dist >= best[query][:, None])
+        pair, pixel = _split_index(hit, b2)
+        index = self.origin[block[pair]] + self.pixel_offset[pixel]
+        query = query[pair]
+        cost = self.heat_flat.take(joints[query] * self.map_size + index)
+        cost -= dist.ravel()[hit]
+        starts = np.searchsorted(query, ids)
         top = np.maximum.reduceat(cost, starts)
-        # lowest flat index among the tiles that reach the maximum
-        index = np.where(cost == top[query], index, np.iinfo(np.int64).max)
-        return np.minimum.reduceat(index, starts)
+        hit = np.flatnonzero(cost == top[query])
+        first = np.minimum.reduceat(index[hit],
+                                    np.searchsorted(query[hit], ids))
+        y, x = np.divmod(first, self.Wp)
+        return y * self.W + x
+
+    def _split(self,
+               level: int,
+               joints: np.ndarray,
+               tags: np.ndarray,
+               query: np.ndarray,
+               block: np.ndarray,
+               best: np.ndarray,
+               heat: Optional[np.ndarray] = None) -> np.ndarray:
+        """:meth:`_descend` on each half of the queries."""
+        mid = len(joints) // 2
+        cut = np.searchsorted(query, mid)
+        halves = (slice(None, cut), slice(cut, None))
+        return np.concatenate([
+            self._descend(level, joints[part], tags[part], query[pairs] - lo,
+                          block[pairs], best[part],
+                          None if heat is None else heat[pairs])
+            for part, pairs, lo in zip((slice(None, mid),
+                                        slice(mid, None)), halves, (0, mid))
+        ])
 
 
 def fill_missing_keypoints(keypoints: np.ndarray, scores: np.ndarray,
@@ -444,9 +723,9 @@ def fill_missing_keypoints(keypoints: np.ndarray, scores: np.ndarray,
     ``heatmaps[k] - round(||tag_k(x, y) - person_tag||)`` (float32, first
     pixel on ties); it is filled (a quarter-pixel adjustment included) when
     the heatmap value there is positive, otherwise the joint stays at 0 with
-    score 0. The arg-max is found by an exact branch-and-bound over tiles
-    (see :class:`_TileIndex`) instead of scanning the whole map for every
-    person and joint.
+    score 0. The arg-max is found by an exact branch-and-bound over a
+    pyramid of blocks (see :class:`_BlockPyramid`) instead of scanning the
+    whole map for every person and joint.
 
     Args:
         keypoints (np.ndarray): ``(G, K, 2)``, updated in place.
@@ -462,10 +741,11 @@ def fill_missing_keypoints(keypoints: np.ndarray, scores: np.ndarray,
     if not (scores == 0).any():
         return keypoints, scores
     heatmaps = heatmaps.astype(np.float32, copy=False)
-    index = _TileIndex(heatmaps, tags.astype(np.float32, copy=False))
+    index = _BlockPyramid(heatmaps, tags.astype(np.float32, copy=False))
     # with no positive response in a map the winner's value cannot be > 0
-    positive = index.heat_max.max(axis=1) > 0
-    people, joints = np.nonzero((scores == 0) & positive[None])
+    positive = index.heat_max > 0
+    # joint-major: consecutive queries search the same map (cache reuse)
+    joints, people = np.nonzero(((scores == 0) & positive[None]).T)
     if len(people) == 0:
         return keypoints, scores
     idx = index.best_pixels(joints, person_tags[people].astype(np.float32))

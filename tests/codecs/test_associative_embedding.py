@@ -8,9 +8,10 @@ from mmpose_plus.codecs import (AssociativeEmbedding, aggregate_flip,
                                 aggregate_multiscale,
                                 decode_associative_embedding,
                                 encode_keypoint_indices)
+from mmpose_plus.codecs import associative_embedding as ae_module
 from mmpose_plus.codecs.associative_embedding import (
-    COCO_KEYPOINT_ORDER, adjust_keypoints, fill_missing_keypoints,
-    find_candidates, group_keypoints, heatmap_nms)
+    COCO_KEYPOINT_ORDER, _BlockPyramid, adjust_keypoints,
+    fill_missing_keypoints, find_candidates, group_keypoints, heatmap_nms)
 from mmpose_plus.registry import KEYPOINT_CODECS
 
 K = 17
@@ -246,9 +247,9 @@ def _fill_by_full_search(keypoints, scores, person_tags, heatmaps, tags):
 
 @pytest.mark.parametrize('L', [1, 2])
 def test_fill_missing_keypoints_equals_full_map_search(L):
-    """The tiled branch-and-bound search must return exactly what a
+    """The branch-and-bound search must return exactly what a
     whole-map arg-max returns, ties (first pixel) and map borders (sizes
-    that are not tile multiples) included."""
+    that are not block multiples) included."""
     rng = np.random.default_rng(L)
     for trial in range(6):
         K, H, W = 3, int(rng.integers(20, 70)), int(rng.integers(20, 70))
@@ -269,6 +270,118 @@ def test_fill_missing_keypoints_equals_full_map_search(L):
                                     tags)
         np.testing.assert_array_equal(got[0], want[0])
         np.testing.assert_array_equal(got[1], want[1])
+
+
+def _best_by_full_search(heat, tags, joints, query_tags):
+    """Flat arg-max of ``heat - round(||tag - query tag||)`` over the whole
+    map, one query at a time (first pixel on ties)."""
+    K = heat.shape[0]
+    L = tags.shape[0] // K
+    tag_maps = tags.reshape(L, K, -1)
+    out = []
+    for k, t in zip(joints, query_tags.astype(np.float32)):
+        diff = tag_maps[:, k] - t[:, None]
+        d = np.abs(diff[0]) if L == 1 else np.sqrt((diff**2).sum(0))
+        out.append((heat[k].ravel() - np.round(d)).argmax())
+    return np.array(out)
+
+
+def _search_scene(kind, rng, K, H, W, L):
+    """Heatmaps and tag maps for the search tests. ``cells``: like a
+    network output, each pixel with the (noisy) tag of the nearest of a few
+    people, Gaussian peaks on weak noise; ``ties``: few distinct values, so
+    that many pixels share the best cost; ``noise``; ``nonpositive``: no
+    positive heat at all."""
+    if kind == 'cells':
+        n = 6
+        seeds = rng.uniform(0, 1, (K, n, 2)) * [H, W]
+        values = rng.normal(0, 4, (n, L)) + np.arange(n)[:, None] * 3
+        ys, xs = np.mgrid[0:H, 0:W]
+        heat = rng.normal(0, 0.01, (K, H, W))
+        tags = np.empty((L, K, H, W))
+        for k in range(K):
+            d2 = ((ys[None] - seeds[k, :, 0, None, None])**2 +
+                  (xs[None] - seeds[k, :, 1, None, None])**2)
+            tags[:, k] = values[d2.argmin(0)].transpose(2, 0, 1)
+            # some people hidden (no peak): their joint is found in noise
+            peak = rng.uniform(0.05, 1, (n, 1, 1)) * (rng.random(
+                (n, 1, 1)) > 0.3)
+            heat[k] += (peak * np.exp(-d2 / 8)).max(0)
+        tags += rng.normal(0, 0.1, tags.shape)
+    elif kind == 'ties':
+        heat = rng.integers(-2, 3, (K, H, W)) / 4
+        tags = rng.integers(-4, 5, (L, K, H, W)) / 2
+    else:
+        heat = rng.normal(0, 0.05, (K, H, W))
+        heat.reshape(-1)[rng.integers(0, heat.size, 10)] = rng.random(10)
+        tags = rng.normal(0, 2, (L, K, H, W))
+        if kind == 'nonpositive':
+            heat = -np.abs(heat)
+    return (heat.astype(np.float32), tags.reshape(L * K, H,
+                                                  W).astype(np.float32))
+
+
+def _search_queries(rng, tags, K, num=40):
+    """Joint and tag of each query: random tags, tags found on the map
+    (distance 0) and tags half a unit from map values (rounding ties)."""
+    L = tags.shape[0] // K
+    joints = rng.integers(0, K, num)
+    flat = tags.reshape(L, K, -1)
+    pixel = flat[:, joints, rng.integers(0, flat.shape[-1], num)].T
+    shift = np.where(rng.random((num, 1)) > 0.5, 0.5, 0)
+    qtags = np.where(
+        rng.random((num, 1)) > 0.3, pixel + shift, rng.normal(0, 4, (num, L)))
+    return joints, qtags.astype(np.float32)
+
+
+@pytest.mark.parametrize('size,L', [((37, 53), 1), ((37, 53), 2), ((3, 5), 1),
+                                    ((64, 64), 2), ((130, 97), 1),
+                                    ((256, 256), 1)])
+def test_block_search_equals_full_map_argmax(size, L):
+    """The branch-and-bound arg-max equals a whole-map arg-max, first pixel
+    on ties, whatever the map size (not a multiple of the blocks, smaller
+    than one block, several pyramid levels) and the number of tag
+    components, also where the winning cost is not positive."""
+    H, W = size
+    K = 3
+    rng = np.random.default_rng(H * W + L)
+    for kind in ('cells', 'ties', 'noise', 'nonpositive'):
+        heat, tags = _search_scene(kind, rng, K, H, W, L)
+        joints, qtags = _search_queries(rng, tags, K)
+        got = _BlockPyramid(heat, tags).best_pixels(joints, qtags)
+        want = _best_by_full_search(heat, tags, joints, qtags)
+        np.testing.assert_array_equal(got, want, err_msg=kind)
+
+
+def test_block_search_in_small_chunks_and_degenerate_maps(monkeypatch):
+    """Splitting the queries to bound memory changes nothing; a map where
+    every pixel ties returns its first pixel; NaN or inf inputs fall back to
+    a dense search with the same result as a whole-map arg-max."""
+    rng = np.random.default_rng(3)
+    K, H, W = 3, 70, 45
+    heat, tags = _search_scene('cells', rng, K, H, W, 1)
+    joints, qtags = _search_queries(rng, tags, K, num=60)
+    want = _best_by_full_search(heat, tags, joints, qtags)
+    monkeypatch.setattr(ae_module, '_FILL_CHUNK', 64)
+    got = _BlockPyramid(heat, tags).best_pixels(joints, qtags)
+    np.testing.assert_array_equal(got, want)
+    monkeypatch.undo()
+
+    flat = np.full((K, H, W), 0.5, np.float32)
+    got = _BlockPyramid(flat, np.ones((K, H, W),
+                                      np.float32)).best_pixels(joints, qtags)
+    assert (got == 0).all()
+
+    for bad in (np.nan, np.inf):
+        t = tags.copy()
+        t[1, 20, 30] = bad
+        h = heat.copy()
+        h[2, 5, 7] = bad
+        pyramid = _BlockPyramid(h, t)
+        assert not pyramid.finite
+        np.testing.assert_array_equal(
+            pyramid.best_pixels(joints, qtags),
+            _best_by_full_search(h, t, joints, qtags))
 
 
 def _reference_grouping(vals, tags, locs, order, val_thr, tag_thr, max_people):

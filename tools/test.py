@@ -5,9 +5,15 @@ Example:
     python tools/test.py CONFIG CKPT --dump results.pkl
 """
 import argparse
-import os
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
+
+# Importing mmpose_plus (any submodule) registers our modules.
+from mmpose_plus.engine import (check_checkpoint, check_data_files,
+                                get_state_dict, load_trusted_checkpoint)
+from mmpose_plus.engine.launch import (add_launch_args, build_runner,
+                                       exit_on_user_error, load_tool_config,
+                                       parse_launch_args, prepare_launcher)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -19,23 +25,12 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='also dump the raw predictions to this pickle')
     parser.add_argument('--amp', action='store_true',
                         help='run inference under mixed precision autocast')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction, default={},
-        help='override config entries, e.g. test_dataloader.batch_size=4')
-    parser.add_argument('--launcher', default='none',
-                        choices=['none', 'pytorch', 'slurm', 'mpi'])
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_launch_args(parser, 'test_dataloader.batch_size=4')
+    return parse_launch_args(parser, argv)
 
 
 def build_test_config(args: argparse.Namespace) -> Config:
-    from mmpose_plus.engine.launch import default_work_dir, prepare_launcher
-    cfg = Config.fromfile(args.config)
-    cfg.merge_from_dict(args.cfg_options)
-    cfg.work_dir = args.work_dir or cfg.get('work_dir') or \
-        default_work_dir(args.config)
+    cfg = load_tool_config(args)
     cfg.load_from = args.checkpoint
     cfg.resume = False
     if args.dump:
@@ -54,19 +49,11 @@ def build_test_config(args: argparse.Namespace) -> Config:
 
 def _main(argv=None) -> dict:
     args = parse_args(argv)
-    import mmpose_plus  # noqa: F401  (registers our modules)
-    from mmengine.registry import RUNNERS
-    from mmengine.runner import Runner
-
-    from mmpose_plus.engine import (check_checkpoint, check_data_files,
-                                    get_state_dict, load_trusted_checkpoint)
-
     cfg = build_test_config(args)
     check_data_files(cfg, ('test', ))
     # Fail before the test loop if the checkpoint cannot give real scores.
     state = get_state_dict(load_trusted_checkpoint(args.checkpoint, 'cpu'))
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
-        else RUNNERS.build(cfg)
+    runner = build_runner(cfg)
     model = getattr(runner.model, 'module', runner.model)
     for msg in check_checkpoint(model, state, args.checkpoint, 'test'):
         runner.logger.warning(msg)
@@ -86,11 +73,7 @@ def _main(argv=None) -> dict:
 def main(argv=None) -> dict:
     """Run the tool; problems with the user's files end it with a one-line
     message instead of a traceback."""
-    from mmpose_plus.engine.checks import UserInputError
-    try:
-        return _main(argv)
-    except UserInputError as err:
-        raise SystemExit(f'error: {err}')
+    return exit_on_user_error(_main, argv)
 
 
 if __name__ == '__main__':

@@ -6,10 +6,16 @@ Example:
     torchrun --nproc_per_node=2 tools/train.py CONFIG --launcher pytorch
 """
 import argparse
-import os
-import os.path as osp
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
+
+# Importing mmpose_plus (any submodule) registers our modules.
+from mmpose_plus.engine import (check_checkpoint, check_data_files,
+                                get_state_dict, load_trusted_checkpoint)
+from mmpose_plus.engine.launch import (add_launch_args, build_runner,
+                                       enable_amp, exit_on_user_error,
+                                       load_tool_config, parse_launch_args,
+                                       prepare_launcher, resolve_resume)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -30,24 +36,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--seed', type=int, default=None, help='random seed')
     parser.add_argument('--deterministic', action='store_true',
                         help='deterministic cuDNN / algorithms')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction, default={},
-        help='override config entries, e.g. train_dataloader.batch_size=4')
-    parser.add_argument('--launcher', default='none',
-                        choices=['none', 'pytorch', 'slurm', 'mpi'])
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_launch_args(parser, 'train_dataloader.batch_size=4')
+    return parse_launch_args(parser, argv)
 
 
 def build_train_config(args: argparse.Namespace) -> Config:
-    from mmpose_plus.engine.launch import (default_work_dir, enable_amp,
-                                           prepare_launcher, resolve_resume)
-    cfg = Config.fromfile(args.config)
-    cfg.merge_from_dict(args.cfg_options)
-    cfg.work_dir = args.work_dir or cfg.get('work_dir') or \
-        default_work_dir(args.config)
+    cfg = load_tool_config(args)
     if args.amp:
         enable_amp(cfg)
     if args.no_validate:
@@ -70,19 +64,11 @@ def build_train_config(args: argparse.Namespace) -> Config:
 
 def _main(argv=None) -> None:
     args = parse_args(argv)
-    import mmpose_plus  # noqa: F401  (registers our modules)
-    from mmengine.registry import RUNNERS
-    from mmengine.runner import Runner
-
-    from mmpose_plus.engine import (check_checkpoint, check_data_files,
-                                    get_state_dict, load_trusted_checkpoint)
-
     cfg = build_train_config(args)
     splits = ('train', ) if cfg.get('val_dataloader') is None else \
         ('train', 'val')
     check_data_files(cfg, splits)
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
-        else RUNNERS.build(cfg)
+    runner = build_runner(cfg)
     if cfg.get('load_from') and not cfg.get('resume', False):
         model = getattr(runner.model, 'module', runner.model)
         state = get_state_dict(load_trusted_checkpoint(cfg.load_from, 'cpu'))
@@ -94,11 +80,7 @@ def _main(argv=None) -> None:
 def main(argv=None) -> None:
     """Run the tool; problems with the user's files end it with a one-line
     message instead of a traceback."""
-    from mmpose_plus.engine.checks import UserInputError
-    try:
-        return _main(argv)
-    except UserInputError as err:
-        raise SystemExit(f'error: {err}')
+    return exit_on_user_error(_main, argv)
 
 
 if __name__ == '__main__':

@@ -1,13 +1,102 @@
 """Shared setup for ``tools/train.py`` and ``tools/test.py``."""
+import argparse
 import os
 import os.path as osp
-from typing import Optional
+from typing import Callable, Optional, Sequence, TypeVar
 
 import torch
 import torch.distributed as dist
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
 
-from .checks import MissingDataError
+from .checks import MissingDataError, UserInputError
+
+LAUNCHERS = ('none', 'pytorch', 'slurm', 'mpi')
+
+T = TypeVar('T')
+
+
+def add_launch_args(parser: argparse.ArgumentParser,
+                    cfg_example: str) -> None:
+    """Add the options every launched tool ends with: ``--cfg-options``,
+    ``--launcher`` and ``--local_rank`` / ``--local-rank``.
+
+    Args:
+        parser (ArgumentParser): The tool's parser, updated in place.
+        cfg_example (str): A ``key=value`` override shown in the help of
+            ``--cfg-options``.
+
+    Example:
+        >>> parser = argparse.ArgumentParser()
+        >>> add_launch_args(parser, 'train_dataloader.batch_size=4')
+        >>> parse_launch_args(parser, ['--launcher', 'pytorch']).launcher
+        'pytorch'
+    """
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction, default={},
+        help=f'override config entries, e.g. {cfg_example}')
+    parser.add_argument('--launcher', default='none', choices=list(LAUNCHERS))
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def parse_launch_args(parser: argparse.ArgumentParser,
+                      argv: Optional[Sequence[str]] = None
+                      ) -> argparse.Namespace:
+    """Parse ``argv`` and export ``LOCAL_RANK`` unless the launcher already
+    set it (``torch.distributed.launch`` passes ``--local_rank`` instead).
+
+    Args:
+        parser (ArgumentParser): A parser given :func:`add_launch_args`.
+        argv (Sequence[str], optional): Arguments; None reads ``sys.argv``.
+
+    Returns:
+        Namespace: The parsed arguments.
+    """
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def load_tool_config(args: argparse.Namespace) -> Config:
+    """Read ``args.config``, apply ``--cfg-options`` and pick the work dir
+    (``--work-dir``, then the config's ``work_dir``, then
+    :func:`default_work_dir`).
+
+    Args:
+        args (Namespace): Parsed arguments with ``config``, ``cfg_options``
+            and ``work_dir``.
+
+    Returns:
+        Config: The config, to be completed by the tool.
+    """
+    cfg = Config.fromfile(args.config)
+    cfg.merge_from_dict(args.cfg_options)
+    cfg.work_dir = args.work_dir or cfg.get('work_dir') or \
+        default_work_dir(args.config)
+    return cfg
+
+
+def build_runner(cfg: Config) -> Runner:
+    """The config's runner: ``runner_type`` from the registry if set,
+    mmengine's :class:`Runner` otherwise."""
+    return Runner.from_cfg(cfg) if 'runner_type' not in cfg \
+        else RUNNERS.build(cfg)
+
+
+def exit_on_user_error(main: Callable[[Optional[Sequence[str]]], T],
+                       argv: Optional[Sequence[str]] = None) -> T:
+    """Run a tool's ``main(argv)``; problems with the user's files end it
+    with a one-line ``error: ...`` message instead of a traceback.
+
+    Example:
+        >>> exit_on_user_error(lambda argv: len(argv), ['a', 'b'])
+        2
+    """
+    try:
+        return main(argv)
+    except UserInputError as err:
+        raise SystemExit(f'error: {err}')
 
 
 def default_work_dir(config_path: str) -> str:

@@ -1,6 +1,5 @@
 """PoseDataset: parity with mmaction2's PoseDataset, validation of every
 corruption class, skip_invalid logging, compact storage."""
-import logging
 import pickle
 from pathlib import Path
 
@@ -9,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 from mmaction.datasets import PoseDataset as RefPoseDataset
-from mmengine.logging import MMLogger
 from mmengine.registry import DefaultScope
 
 from mmpose_plus.datasets import PoseDataset
@@ -47,22 +45,6 @@ def _write(path, annos, split=None, protocol=4):
 def _good(n=6, **kw):
     return [_anno(f'S{i:03d}', label=i % 3, frames=5 + i, seed=i, **kw)
             for i in range(n)]
-
-
-@pytest.fixture
-def logged():
-    records = []
-
-    class _Collect(logging.Handler):
-
-        def emit(self, record):
-            records.append(record.getMessage())
-
-    handler = _Collect(level=logging.DEBUG)
-    logger = MMLogger.get_current_instance()
-    logger.addHandler(handler)
-    yield records
-    logger.removeHandler(handler)
 
 
 def _assert_same_items(ours, ref):

@@ -1,7 +1,6 @@
 """ONNX export of skeleton recognisers and pose networks: onnxruntime gives
 the PyTorch outputs (atol 1e-4) on a batch size other than the traced one,
 and the command line writes a verified file."""
-import importlib.util
 import warnings
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 
+from _action_helpers import randomize
 import mmpose_plus  # noqa: F401
 from mmpose_plus.apis.export import (PoseNetExportModel,
                                      RecognizerExportModel,
@@ -79,25 +79,6 @@ HIGHER = dict(
                   num_joints=17, num_deconv_filters=(4, ),
                   num_basic_blocks=1),
         codec=dict(type='AssociativeEmbedding', input_size=(64, 64))))
-
-
-def randomize(model: nn.Module, seed: int = 0) -> nn.Module:
-    """O(1) weights and BN statistics (the official inits give outputs of
-    ~1e-3, which any atol would hide)."""
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, tensor in model.state_dict().items():
-            if not tensor.is_floating_point():
-                continue
-            if name.endswith('running_var'):
-                tensor.copy_(torch.rand(tensor.shape, generator=gen) + 0.5)
-            elif tensor.dim() > 1:
-                tensor.copy_(
-                    torch.randn(tensor.shape, generator=gen) /
-                    tensor[0].numel()**0.5)
-            else:
-                tensor.copy_(torch.randn(tensor.shape, generator=gen) * 0.2)
-    return model
 
 
 def build(cfg: dict, **kwargs) -> nn.Module:
@@ -229,12 +210,8 @@ def test_bad_requests():
 
 
 @pytest.fixture(scope='module')
-def tool():
-    path = REPO / 'tools' / 'deployment' / 'export_onnx.py'
-    spec = importlib.util.spec_from_file_location('export_onnx_tool', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def tool(load_tool):
+    return load_tool('deployment/export_onnx.py', 'export_onnx_tool')
 
 
 def test_cli(tool, tmp_path, capsys):

@@ -2,15 +2,14 @@
 renames, zero-padding of the lateral-widened weights, and each pathway of
 the merged model reproducing its source backbone."""
 import copy
-import importlib.util
 from pathlib import Path
 
 import pytest
 import torch
-import torch.nn as nn
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
+from _action_helpers import randomize
 import mmpose_plus  # noqa: F401
 from mmpose_plus.engine.checks import CheckpointMismatchError
 from mmpose_plus.registry import MODELS
@@ -41,26 +40,6 @@ def slowonly_from_pathway(pathway: dict, num_classes: int) -> dict:
                                format_shape='NCTHW'))
 
 
-def randomize(model: nn.Module, seed: int) -> nn.Module:
-    """O(1) random weights and BN statistics, so that a misplaced channel
-    changes the output."""
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, tensor in model.state_dict().items():
-            if not tensor.is_floating_point():
-                continue
-            if name.endswith('running_var'):
-                tensor.copy_(torch.rand(tensor.shape, generator=gen) + 0.5)
-            elif tensor.dim() > 1:
-                fan_in = tensor[0].numel()
-                tensor.copy_(
-                    torch.randn(tensor.shape, generator=gen) / fan_in**0.5)
-            else:
-                tensor.copy_(torch.randn(tensor.shape, generator=gen) * 0.2 +
-                             (1.0 if name.endswith('bn.weight') else 0.0))
-    return model
-
-
 @pytest.fixture(scope='module')
 def models():
     init_default_scope('mmpose_plus')
@@ -73,8 +52,9 @@ def models():
     pose = MODELS.build(
         slowonly_from_pathway(dict(backbone.pose_pathway), NUM_CLASSES))
     target = MODELS.build(target_cfg)
-    return (randomize(rgb, 1).eval(), randomize(pose, 2).eval(),
-            randomize(target, 3).eval())
+    return (randomize(rgb, 1, bn_weight_offset=1.0).eval(),
+            randomize(pose, 2, bn_weight_offset=1.0).eval(),
+            randomize(target, 3, bn_weight_offset=1.0).eval())
 
 
 @pytest.mark.parametrize('laterals', ['zeroed', 'random'])
@@ -195,12 +175,8 @@ def test_bad_sources_get_clear_errors(models):
 
 
 @pytest.fixture(scope='module')
-def tool():
-    path = REPO / 'tools' / 'convert' / 'merge_rgbpose_init.py'
-    spec = importlib.util.spec_from_file_location('merge_rgbpose_tool', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def tool(load_tool):
+    return load_tool('convert/merge_rgbpose_init.py', 'merge_rgbpose_tool')
 
 
 def test_cli_writes_a_checkpoint_that_loads(models, tool, tmp_path, capsys):

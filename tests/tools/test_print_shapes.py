@@ -1,12 +1,9 @@
-import importlib.util
-from pathlib import Path
-
 import pytest
 
+from _action_helpers import SKELETON_BACKBONE
 from mmpose_plus.utils.model_summary import (default_input_shapes,
                                              parse_shapes, summarize_model)
 
-REPO = Path(__file__).resolve().parents[2]
 
 # reference.md section 1: the walkthrough's shapes for the default
 # RGBPoseConv3D at imgs (4,3,8,224,224), heatmap_imgs (4,17,32,56,56)
@@ -21,29 +18,10 @@ WALKTHROUGH = {
 }
 WALKTHROUGH_OUT = {'x_rgb': (4, 2048, 8, 7, 7), 'x_pose': (4, 512, 32, 7, 7)}
 
-SKELETON_BACKBONE = dict(
-    type='ResNet3dSlowOnly',
-    depth=50,
-    in_channels=17,
-    base_channels=8,
-    num_stages=3,
-    out_indices=(2, ),
-    stage_blocks=(1, 1, 1),
-    conv1_kernel=(1, 7, 7),
-    conv1_stride_s=1,
-    pool1_stride_s=1,
-    inflate=(0, 1, 1),
-    spatial_strides=(2, 2, 2),
-    temporal_strides=(1, 1, 2),
-    dilations=(1, 1, 1))
 
-
-def _load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'print_shapes', REPO / 'tools' / 'analysis' / 'print_shapes.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+@pytest.fixture
+def tool(load_tool):
+    return load_tool('analysis/print_shapes.py', 'print_shapes')
 
 
 def _assert_ours(summary_model_type: str, model) -> None:
@@ -81,13 +59,12 @@ def test_rgbpose_walkthrough_shapes_batch1_cpu():
     assert summary.params_total == summary.params_backbone > 35_000_000
 
 
-def test_cli_config_file_with_recognizer(tmp_path, capsys):
+def test_cli_config_file_with_recognizer(tool, tmp_path, capsys):
     cfg = tmp_path / 'tiny_posec3d.py'
     cfg.write_text(
         "default_scope = 'mmpose_plus'\n"
         f'model = dict(type=\'Recognizer3D\', backbone={SKELETON_BACKBONE!r},'
         " cls_head=dict(type='I3DHead', num_classes=5, in_channels=128))\n")
-    tool = _load_tool()
     assert tool.main([str(cfg), '--shape', 'heatmap_imgs=2,17,8,16,16']) == 0
     out = capsys.readouterr().out
     assert 'model: Recognizer3D (backbone ResNet3dSlowOnly)' in out
@@ -112,8 +89,7 @@ def test_cli_config_file_with_recognizer(tmp_path, capsys):
     assert int(flops_line.split('(')[-1].rstrip(')').replace(',', '')) > 0
 
 
-def test_cli_inline_model_dict_default_shapes(capsys):
-    tool = _load_tool()
+def test_cli_inline_model_dict_default_shapes(tool, capsys):
     code = tool.main(
         [repr(dict(SKELETON_BACKBONE)), '--device', 'meta', '--no-flops'])
     assert code == 0
@@ -123,8 +99,7 @@ def test_cli_inline_model_dict_default_shapes(capsys):
     assert 'FLOPs: not computed' in out
 
 
-def test_cli_reports_bad_shapes(capsys):
-    tool = _load_tool()
+def test_cli_reports_bad_shapes(tool, capsys):
     code = tool.main(["dict(type='RGBPoseConv3D')", '--device', 'meta',
                       '--no-flops', '--shape', 'imgs=1,3,8,64,64',
                       'depth=1,1,8,64,64'])
@@ -133,8 +108,7 @@ def test_cli_reports_bad_shapes(capsys):
     assert 'depth' in err and 'heatmap_imgs' in err
 
 
-def test_cli_rejects_unknown_config():
-    tool = _load_tool()
+def test_cli_rejects_unknown_config(tool):
     with pytest.raises(SystemExit):
         tool.main(['no_such_config.py'])
 

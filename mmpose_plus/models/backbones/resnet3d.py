@@ -39,6 +39,8 @@ from torch.nn.modules.utils import _triple
 
 from mmpose_plus.registry import MODELS
 
+from ..utils.frozen_stages import FrozenStagesMixin
+
 __all__ = [
     'BasicBlock3d', 'Bottleneck3d', 'ConvSpec', 'ResNet3d', 'StageSpec',
     'build_conv_unit'
@@ -158,26 +160,7 @@ class _ResBlock3d(BaseModule):
     ``downsample`` maps the input channels/strides to the branch output
     before the sum.
 
-    Args:
-        inplanes (int): Input channels.
-        planes (int): Branch width; the block outputs
-            ``planes * expansion`` channels.
-        spatial_stride (int): Spatial stride of the block. Default 1.
-        temporal_stride (int): Temporal stride of the block. Default 1.
-        dilation (int): Spatial dilation of the 3x3 conv. Default 1.
-        style (str): ``'pytorch'`` or ``'caffe'``; where a bottleneck puts
-            its stride. Default ``'pytorch'``.
-        inflate (bool): Give the block a temporal kernel. Default True.
-        inflate_style (str): ``'3x1x1'`` or ``'3x3x3'``; which conv of a
-            bottleneck gets it. Default ``'3x1x1'``.
-        downsample (nn.Module, optional): Shortcut projection. Default None.
-        non_local (bool): Append a NonLocal3d after the block. Default False.
-        non_local_cfg (dict, optional): Kwargs of NonLocal3d. Default None.
-        conv_cfg (dict): Conv layer config. Default ``dict(type='Conv3d')``.
-        norm_cfg (dict): Norm layer config. Default ``dict(type='BN3d')``.
-        act_cfg (dict): Activation config. Default ``dict(type='ReLU')``.
-        with_cp (bool): Gradient checkpointing of the branch. Default False.
-        init_cfg (dict or list[dict], optional): Init config. Default None.
+    Takes the arguments documented in :class:`Bottleneck3d`.
     """
 
     expansion = 1
@@ -384,7 +367,7 @@ class StageSpec(NamedTuple):
 
 
 @MODELS.register_module()
-class ResNet3d(BaseModule):
+class ResNet3d(FrozenStagesMixin, BaseModule):
     """3D ResNet backbone (I3D-style inflation), mmaction2-compatible.
 
     Layout: ``conv1`` (ConvModule stem) -> ``maxpool`` (if ``with_pool1``)
@@ -954,20 +937,3 @@ class ResNet3d(BaseModule):
             getattr(self, f'layer{i}')
             for i in range(1, self.frozen_stages + 1)
         ]
-
-    def _freeze_stages(self) -> None:
-        for module in self._frozen_modules():
-            module.eval()
-            for param in module.parameters():
-                param.requires_grad = False
-
-    def train(self, mode: bool = True) -> 'ResNet3d':
-        """Switch mode, keeping frozen stages (and BN if ``norm_eval``) in
-        eval mode."""
-        super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, _BatchNorm):
-                    m.eval()
-        return self

@@ -24,17 +24,34 @@ def _norm(norm_cfg: dict, channels: int) -> nn.Module:
 
 class _ResBlockBase(nn.Module):
     """Residual wrapper: ``relu(residual_fn(x) + shortcut(x))`` with
-    optional activation checkpointing of the residual branch."""
+    optional activation checkpointing of the residual branch.
+
+    Takes the arguments of :class:`BasicBlock`; subclasses create their
+    branch layers in :meth:`_build_branch`.
+    """
 
     expansion = 1
 
-    def __init__(self, with_cp: bool) -> None:
+    def __init__(self,
+                 in_channels: int,
+                 planes: int,
+                 stride: int = 1,
+                 downsample: Optional[nn.Module] = None,
+                 with_cp: bool = False,
+                 conv_cfg: Optional[dict] = None,
+                 norm_cfg: Optional[dict] = None) -> None:
         super().__init__()
         self.with_cp = with_cp
         self.relu = nn.ReLU(inplace=True)
-        # Subclasses assign ``downsample`` after their convs so that the
-        # state dict lists keys in the official order.
-        self.downsample: Optional[nn.Module] = None
+        norm_cfg = dict(type='BN') if norm_cfg is None else dict(norm_cfg)
+        self._build_branch(in_channels, planes, stride, conv_cfg, norm_cfg)
+        # Registered after the branch layers: the official state-dict order.
+        self.downsample = downsample
+
+    def _build_branch(self, in_channels: int, planes: int, stride: int,
+                      conv_cfg: Optional[dict], norm_cfg: dict) -> None:
+        """Create the ``conv*`` / ``bn*`` layers of the residual branch."""
+        raise NotImplementedError
 
     def _residual(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
@@ -81,16 +98,8 @@ class BasicBlock(_ResBlockBase):
 
     expansion = 1
 
-    def __init__(self,
-                 in_channels: int,
-                 planes: int,
-                 stride: int = 1,
-                 downsample: Optional[nn.Module] = None,
-                 with_cp: bool = False,
-                 conv_cfg: Optional[dict] = None,
-                 norm_cfg: Optional[dict] = None) -> None:
-        super().__init__(with_cp)
-        norm_cfg = dict(type='BN') if norm_cfg is None else dict(norm_cfg)
+    def _build_branch(self, in_channels: int, planes: int, stride: int,
+                      conv_cfg: Optional[dict], norm_cfg: dict) -> None:
         self.conv1 = build_conv_layer(
             conv_cfg, in_channels, planes, 3, stride=stride, padding=1,
             bias=False)
@@ -98,7 +107,6 @@ class BasicBlock(_ResBlockBase):
         self.conv2 = build_conv_layer(
             conv_cfg, planes, planes, 3, padding=1, bias=False)
         self.bn2 = _norm(norm_cfg, planes)
-        self.downsample = downsample
 
     def _residual(self, x: torch.Tensor) -> torch.Tensor:
         out = self.relu(self.bn1(self.conv1(x)))
@@ -113,16 +121,9 @@ class Bottleneck(_ResBlockBase):
     """1x1 reduce, 3x3 (carries the stride, 'pytorch' style), 1x1 expand;
     ``expansion = 4``.
 
-    Args:
-        in_channels (int): Input channels.
-        planes (int): Bottleneck width; output channels are
-            ``planes * 4``.
-        stride (int): Stride of ``conv2``. Defaults to 1.
-        downsample (nn.Module, optional): Shortcut projection. Defaults to
-            None (identity).
-        with_cp (bool): Checkpoint the residual branch. Defaults to False.
-        conv_cfg (dict, optional): Conv layer config. Defaults to None.
-        norm_cfg (dict): Norm layer config. Defaults to ``dict(type='BN')``.
+    Takes the arguments of :class:`BasicBlock`, except that ``planes`` is
+    the bottleneck width (the block outputs ``planes * 4`` channels) and
+    ``stride`` is the stride of the 3x3 ``conv2``.
 
     Example:
         >>> block = Bottleneck(256, 64)
@@ -132,16 +133,8 @@ class Bottleneck(_ResBlockBase):
 
     expansion = 4
 
-    def __init__(self,
-                 in_channels: int,
-                 planes: int,
-                 stride: int = 1,
-                 downsample: Optional[nn.Module] = None,
-                 with_cp: bool = False,
-                 conv_cfg: Optional[dict] = None,
-                 norm_cfg: Optional[dict] = None) -> None:
-        super().__init__(with_cp)
-        norm_cfg = dict(type='BN') if norm_cfg is None else dict(norm_cfg)
+    def _build_branch(self, in_channels: int, planes: int, stride: int,
+                      conv_cfg: Optional[dict], norm_cfg: dict) -> None:
         out_channels = planes * self.expansion
         self.conv1 = build_conv_layer(
             conv_cfg, in_channels, planes, 1, bias=False)
@@ -152,7 +145,6 @@ class Bottleneck(_ResBlockBase):
         self.conv3 = build_conv_layer(
             conv_cfg, planes, out_channels, 1, bias=False)
         self.bn3 = _norm(norm_cfg, out_channels)
-        self.downsample = downsample
 
     def _residual(self, x: torch.Tensor) -> torch.Tensor:
         out = self.relu(self.bn1(self.conv1(x)))

@@ -1,7 +1,6 @@
 """MMDecode / read_video_frames on tiny generated videos, with mmaction2's
 MMDecode as the oracle."""
 import copy
-import logging
 import random
 from pathlib import Path
 
@@ -10,7 +9,6 @@ import numpy as np
 import pytest
 from mmaction.datasets.transforms import pose_transforms as ref_pose
 from mmengine.dataset import Compose
-from mmengine.logging import MMLogger
 
 from mmpose_plus.datasets.transforms.loading import (MMDecode,
                                                      read_video_frames)
@@ -37,23 +35,6 @@ def _write_video(path: Path, num_frames: int, h: int = 32, w: int = 40):
 def _frame_ids(imgs):
     return [int(round(img[h // 2, w // 2, 1] / 20))
             for img in imgs for h, w in [img.shape[:2]]]
-
-
-@pytest.fixture
-def logged():
-    """Messages logged through mmengine's current logger during the test."""
-    records = []
-
-    class _Collect(logging.Handler):
-
-        def emit(self, record):
-            records.append(record.getMessage())
-
-    handler = _Collect(level=logging.DEBUG)
-    logger = MMLogger.get_current_instance()
-    logger.addHandler(handler)
-    yield records
-    logger.removeHandler(handler)
 
 
 @pytest.fixture

@@ -3,24 +3,9 @@ import torch
 from mmaction.models.backbones.resnet3d_slowonly import \
     ResNet3dSlowOnly as RefSlowOnly
 
+from _action_helpers import POSEC3D_KEYPOINT
 from mmpose_plus.models.backbones import ResNet3d, ResNet3dSlowOnly
 from mmpose_plus.registry import MODELS
-
-# PoseC3D SlowOnly-R50 keypoint backbone (NTU60 XSub).
-POSEC3D_KEYPOINT = dict(
-    depth=50,
-    pretrained=None,
-    in_channels=17,
-    base_channels=32,
-    num_stages=3,
-    out_indices=(2, ),
-    stage_blocks=(4, 6, 3),
-    conv1_stride_s=1,
-    pool1_stride_s=1,
-    inflate=(0, 1, 1),
-    spatial_strides=(2, 2, 2),
-    temporal_strides=(1, 1, 2),
-    dilations=(1, 1, 1))
 
 
 def test_posec3d_keypoint_parity_with_mmaction():

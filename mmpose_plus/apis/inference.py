@@ -659,13 +659,60 @@ def _video_shape_and_length(path: str) -> tuple:
     return (info['height'], info['width']), info['num_frames']
 
 
+class _ShiftVideoFrames:
+    """Pipeline step: move the sampled ``RGB_inds`` (relative to a window)
+    to video frame numbers; the window's keypoints are already sliced, so
+    ``Pose_inds`` stay as sampled."""
+
+    def __init__(self, start: int) -> None:
+        self.start = int(start)
+
+    def __call__(self, results: dict) -> dict:
+        if 'RGB_inds' in results:
+            results['RGB_inds'] = np.asarray(results['RGB_inds']) + self.start
+        return results
+
+
+def _select_frames(model: nn.Module, kp: np.ndarray, sc: np.ndarray,
+                   frame_range: Sequence[int],
+                   pipeline: Optional[Sequence]) -> tuple:
+    """The keypoints of frames ``[start, end)`` and a pipeline that decodes
+    the same frames of the video."""
+    if len(frame_range) != 2:
+        raise ValueError('frame_range must be (start, end), got '
+                         f'{frame_range!r}')
+    start, end = (int(v) for v in frame_range)
+    num_frames = kp.shape[1]
+    if not 0 <= start < end <= num_frames:
+        raise ValueError(f'frame_range must satisfy 0 <= start < end <= '
+                         f'{num_frames} (the skeleton\'s frames), got '
+                         f'({start}, {end})')
+    if pipeline is None:
+        cfg = getattr(model, 'cfg', None)
+        if cfg is None:
+            raise ValueError(
+                'the model has no `cfg` (it was not built by init_model): '
+                'pass pipeline=[...] explicitly')
+        pipeline = get_test_pipeline(cfg)
+    steps = list(pipeline)
+    # The shift goes right before the video is decoded, after sampling.
+    decode = [i for i, step in enumerate(steps)
+              if isinstance(step, dict) and step.get('type') == 'MMDecode']
+    if not decode:
+        raise ValueError('frame_range needs a pipeline with an MMDecode '
+                         'step (the RGBPoseConv3D test pipeline)')
+    steps.insert(decode[0], _ShiftVideoFrames(start))
+    return kp[:, start:end], sc[:, start:end], steps
+
+
 def recognize_rgbpose(model: nn.Module,
                       video: str,
                       keypoints: np.ndarray,
                       scores: Optional[np.ndarray],
                       img_shape: Optional[Sequence[int]] = None,
                       fusion_weights: Sequence[float] = (1., 1.),
-                      pipeline: Optional[Sequence[dict]] = None) -> dict:
+                      pipeline: Optional[Sequence[dict]] = None,
+                      frame_range: Optional[Sequence[int]] = None) -> dict:
     """Classify a video and its skeletons with RGBPoseConv3D.
 
     The config's multi-modal test pipeline samples RGB and pose frames,
@@ -686,6 +733,10 @@ def recognize_rgbpose(model: nn.Module,
         fusion_weights (Sequence[float]): ``(rgb, pose)`` weights. Defaults
             to ``(1, 1)``.
         pipeline (list[dict], optional): Overrides the test pipeline.
+        frame_range (Sequence[int], optional): ``(start, end)``: classify
+            only frames ``start <= t < end`` of the video and of the
+            skeleton (``keypoints`` still cover the whole video). The whole
+            clip when None.
 
     Returns:
         dict: ``label`` (int, the top class of the fused scores),
@@ -699,10 +750,13 @@ def recognize_rgbpose(model: nn.Module,
         ...                         )  # doctest: +SKIP
         >>> out['rgb_scores'].shape, out['pose_scores'].shape  # doctest: +SKIP
         ((60,), (60,))
+        >>> window = recognize_rgbpose(model, 'clip.mp4', keypoint, score,
+        ...                            frame_range=(0, 48))  # doctest: +SKIP
 
     Raises:
         FileNotFoundError: The video does not exist.
-        ValueError: Bad shapes, or the video cannot be decoded.
+        ValueError: Bad shapes, a bad ``frame_range``, or the video cannot
+            be decoded.
     """
     path = str(video)
     if not osp.isfile(path):
@@ -714,6 +768,9 @@ def recognize_rgbpose(model: nn.Module,
             sum(fusion_weights) <= 0:
         raise ValueError('fusion_weights must be two non-negative numbers '
                          f'with a positive sum, got {fusion_weights}')
+    if frame_range is not None:
+        kp, sc, pipeline = _select_frames(model, kp, sc, frame_range,
+                                          pipeline)
     name = osp.splitext(osp.basename(path))[0]
     sample = _skeleton_sample(kp, sc, img_shape, name, filename=path)
     out = _classify(model, sample, pipeline)

@@ -244,3 +244,34 @@ def test_recognize_rgbpose_from_a_raw_video(video):
         recognize_rgbpose(model, 'missing.mp4', kp, sc)
     with pytest.raises(ValueError, match='pred_scores'):
         recognize_skeleton(model, kp, sc, (64, 64))
+
+
+def test_recognize_rgbpose_on_a_frame_range(video, monkeypatch):
+    from mmpose_plus.datasets.transforms import loading
+    decoded = []
+    read = loading.read_video_frames
+
+    def spy(filename, inds, *args, **kwargs):
+        decoded.append(np.asarray(inds).copy())
+        return read(filename, inds, *args, **kwargs)
+
+    monkeypatch.setattr(loading, 'read_video_frames', spy)
+    model = _build(RGBPOSE)
+    kp, sc = _skeleton(t=6)
+    whole = recognize_rgbpose(model, str(video), kp, sc)
+    same = recognize_rgbpose(model, str(video), kp, sc, frame_range=(0, 6))
+    np.testing.assert_allclose(same['scores'], whole['scores'], atol=1e-6)
+    # Frames 3..5 only: the video frames decoded are those frames...
+    decoded.clear()
+    part = recognize_rgbpose(model, str(video), kp, sc, frame_range=(3, 6))
+    assert decoded and decoded[0].min() >= 3 and decoded[0].max() <= 5
+    # ...and so are the keypoints: changing frames 0..2 changes nothing.
+    kp2 = kp.copy()
+    kp2[:, :3] = 0
+    again = recognize_rgbpose(model, str(video), kp2, sc, frame_range=(3, 6))
+    np.testing.assert_allclose(again['pose_scores'], part['pose_scores'],
+                               atol=1e-6)
+    assert not np.allclose(part['pose_scores'], whole['pose_scores'])
+    for bad in ((0, 7), (4, 4), (-1, 3)):
+        with pytest.raises(ValueError, match='frame_range'):
+            recognize_rgbpose(model, str(video), kp, sc, frame_range=bad)

@@ -20,10 +20,15 @@ SKELETON = 'configs/tiny/slowonly_tiny_tinyntu-keypoint.py'
 RGBPOSE = 'configs/tiny/rgbposeconv3d_tiny_tinyntu.py'
 
 
-def _run(*argv):
+def _load():
     spec = importlib.util.spec_from_file_location('demo_video_tool', TOOL)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def _run(*argv):
+    module = _load()
     torch.manual_seed(0)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', UserWarning)
@@ -77,13 +82,18 @@ def test_demo_writes_annotated_video_and_json(video, tmp_path, capsys):
     # Rounded to 0.01 in the file (no float32 noise such as 13.8299999).
     assert all(len(repr(v).split('.')[-1]) <= 2 for v in kp.ravel().tolist())
     assert set(record['timings']) == {'pose_s', 'action_s', 'render_s'}
+    assert 'windows' not in record  # only with --window
 
 
 def test_every_json_key_is_documented(video, tmp_path):
     out, js = tmp_path / 'o.mp4', tmp_path / 'o.json'
+    # RGBPose with windows: every key the tool can write is present.
     assert _run(video, out, '--pose-config', BOTTOMUP, '--action-config',
-                RGBPOSE, '--json', js, '--no-flip-test') == 0
+                RGBPOSE, '--json', js, '--no-flip-test', '--window', '4',
+                '--stride', '2') == 0
     record = json.loads(js.read_text())
+    assert [(w['start'], w['end']) for w in record['windows']] == \
+        [(0, 4), (2, 6), (3, 7)]
     guide = (REPO / 'docs' / 'video_to_action.md').read_text()
     table = guide.split('| key | type | meaning |')[1].split('\n\n')[0]
     documented = set(re.findall(r'^\| `(\w+)`(?:, `(\w+)`)?', table,
@@ -118,3 +128,77 @@ def test_demo_reports_bad_inputs(video, tmp_path, capsys):
               '--no-flip-test')
     assert rc == 1
     assert 'has 1 names but the recogniser has 5' in capsys.readouterr().err
+
+
+@pytest.mark.parametrize('frames,window,stride', [(20, 8, 4), (21, 8, 4),
+                                                  (10, 8, 4), (9, 3, 3),
+                                                  (5, 1, 1), (7, 7, 3),
+                                                  (7, 30, 15)])
+def test_windows_cover_the_video(frames, window, stride):
+    tool = _load()
+    ranges = tool.window_ranges(frames, window, stride)
+    covered = np.zeros(frames, int)
+    for start, end in ranges:
+        assert 0 <= start < end <= frames
+        assert end - start == min(window, frames)
+        covered[start:end] += 1
+    assert covered.min() >= 1
+    starts = [s for s, _ in ranges]
+    assert starts == sorted(set(starts))
+    assert all(b - a <= stride for a, b in zip(starts, starts[1:]))
+    # Each frame shows the window with the largest start containing it.
+    shown = tool.frame_windows(frames, ranges)
+    for t, i in enumerate(shown):
+        assert ranges[i][0] <= t < ranges[i][1]
+        assert all(not s <= t < e for s, e in ranges[i + 1:])
+
+
+def test_sliding_windows_in_json_and_video(tmp_path, capsys):
+    data = tmp_path / 'data'
+    generate_tiny_dataset(str(data), num_classes=1, videos_per_class=2,
+                          val_per_class=1, img_size=40, frames=(20, 20))
+    clip = sorted((data / 'videos').glob('*.mp4'))[0]
+    out = tmp_path / 'win.mp4'
+    rc = _run(clip, out, '--pose-config', BOTTOMUP, '--action-config',
+              SKELETON, '--window', '8', '--stride', '4', '--top-k', '2',
+              '--no-flip-test', '--batch-size', '10')
+    assert rc == 0
+    assert len(_frames(out)) == len(_frames(clip)) == 20
+    record = json.loads((tmp_path / 'win.json').read_text())
+    windows = record['windows']
+    assert [(w['start'], w['end']) for w in windows] == \
+        [(0, 8), (4, 12), (8, 16), (12, 20)]
+    for w in windows:
+        preds = w['predictions']
+        assert len(preds) == 2 and preds[0]['score'] >= preds[1]['score']
+        assert set(preds[0]) == {'label', 'name', 'score'}
+        assert preds[0]['name'] == f'class {preds[0]["label"]}'
+    # The whole-clip keys keep their meaning.
+    assert len(record['predictions']) == 2 and len(record['scores']) == 5
+
+
+def test_window_longer_than_the_video_is_the_whole_clip(video, tmp_path,
+                                                         capsys):
+    out = tmp_path / 'long.mp4'
+    assert _run(video, out, '--pose-config', BOTTOMUP, '--action-config',
+                SKELETON, '--window', '30', '--no-flip-test') == 0
+    assert 'longer than the video (7 frames)' in capsys.readouterr().err
+    record = json.loads((tmp_path / 'long.json').read_text())
+    assert record['windows'] == [
+        dict(start=0, end=7, predictions=record['predictions'])
+    ]
+    assert len(_frames(out)) == 7
+
+
+@pytest.mark.parametrize('argv,message', [
+    (['--window', '0'], '--window must be >= 1'),
+    (['--window', '-3'], '--window must be >= 1'),
+    (['--window', '8', '--stride', '0'], '--stride must be >= 1'),
+    (['--window', '4', '--stride', '5'], 'longer than --window'),
+    (['--stride', '2'], '--stride needs --window'),
+])
+def test_bad_window_arguments(argv, message, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        _run('in.mp4', tmp_path / 'o.mp4', *argv)
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err

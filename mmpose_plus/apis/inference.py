@@ -279,14 +279,22 @@ def get_test_pipeline(cfg: Config) -> List[dict]:
                    'dataloader pipeline to run inference with')
 
 
+def _pipeline_steps(model: nn.Module,
+                    pipeline: Optional[Sequence]) -> List:
+    """``pipeline`` as a list, or the test pipeline of the model's config."""
+    if pipeline is not None:
+        return list(pipeline)
+    cfg = getattr(model, 'cfg', None)
+    if cfg is None:
+        raise ValueError(
+            'the model has no `cfg` (it was not built by init_model): '
+            'pass pipeline=[...] explicitly')
+    return list(get_test_pipeline(cfg))
+
+
 def _compose(model: nn.Module, pipeline: Optional[Sequence]) -> Compose:
     cfg = getattr(model, 'cfg', None)
-    if pipeline is None:
-        if cfg is None:
-            raise ValueError(
-                'the model has no `cfg` (it was not built by init_model): '
-                'pass pipeline=[...] explicitly')
-        pipeline = get_test_pipeline(cfg)
+    pipeline = _pipeline_steps(model, pipeline)
     scope = _scope(cfg) if cfg is not None else 'mmpose_plus'
     with DefaultScope.overwrite_default_scope(scope):
         return Compose(copy.deepcopy(list(pipeline)))
@@ -306,14 +314,7 @@ _IMAGE_LOADERS = ('LoadImage', 'LoadImageFromFile', 'mmpose_plus.LoadImage',
 
 
 def _pose_pipeline(model: nn.Module, pipeline: Optional[Sequence]) -> Compose:
-    if pipeline is None:
-        cfg = getattr(model, 'cfg', None)
-        if cfg is None:
-            raise ValueError(
-                'the model has no `cfg` (it was not built by init_model): '
-                'pass pipeline=[...] explicitly')
-        pipeline = get_test_pipeline(cfg)
-    steps = copy.deepcopy(list(pipeline))
+    steps = copy.deepcopy(_pipeline_steps(model, pipeline))
     # Frames are already decoded: our LoadImage takes the array in `img`.
     steps = [
         dict(type='LoadImage') if isinstance(s, dict)
@@ -687,14 +688,7 @@ def _select_frames(model: nn.Module, kp: np.ndarray, sc: np.ndarray,
         raise ValueError(f'frame_range must satisfy 0 <= start < end <= '
                          f'{num_frames} (the skeleton\'s frames), got '
                          f'({start}, {end})')
-    if pipeline is None:
-        cfg = getattr(model, 'cfg', None)
-        if cfg is None:
-            raise ValueError(
-                'the model has no `cfg` (it was not built by init_model): '
-                'pass pipeline=[...] explicitly')
-        pipeline = get_test_pipeline(cfg)
-    steps = list(pipeline)
+    steps = _pipeline_steps(model, pipeline)
     # The shift goes right before the video is decoded, after sampling.
     decode = [i for i, step in enumerate(steps)
               if isinstance(step, dict) and step.get('type') == 'MMDecode']

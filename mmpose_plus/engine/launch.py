@@ -87,16 +87,25 @@ def build_runner(cfg: Config) -> Runner:
 def exit_on_user_error(main: Callable[[Optional[Sequence[str]]], T],
                        argv: Optional[Sequence[str]] = None) -> T:
     """Run a tool's ``main(argv)``; problems with the user's files end it
-    with a one-line ``error: ...`` message instead of a traceback.
+    with a one-line ``error: ...`` message instead of a traceback. A process
+    group the run started is destroyed once every rank has finished: left to
+    interpreter shutdown, a rank could abort ("terminate called without an
+    active exception") after a successful run, failing the launcher.
 
     Example:
         >>> exit_on_user_error(lambda argv: len(argv), ['a', 'b'])
         2
     """
     try:
-        return main(argv)
+        result = main(argv)
     except UserInputError as err:
         raise SystemExit(f'error: {err}')
+    # After a successful run only: on an error the other ranks may never
+    # reach the barrier.
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()  # no rank tears down while another still talks
+        dist.destroy_process_group()
+    return result
 
 
 def default_work_dir(config_path: str) -> str:

@@ -20,6 +20,7 @@ from mmpose_plus.datasets.transforms.heatmap_rendering import \
     render_pose_heatmaps
 from mmpose_plus.models.data_preprocessors import (HeatmapDataPreprocessor,
                                                    render_heatmaps_torch)
+from _action_helpers import POSEC3D_KEYPOINT
 from mmpose_plus.registry import MODELS
 
 TOL = 1e-5
@@ -194,20 +195,10 @@ def test_recognizer3d_runs_on_rendered_packets():
                      data_preprocessor=dict(type='HeatmapDataPreprocessor',
                                             sigma=0.6,
                                             scaling=0.5),
-                     backbone=dict(type='ResNet3dSlowOnly',
-                                   depth=50,
-                                   pretrained=None,
-                                   in_channels=17,
+                     backbone=dict(POSEC3D_KEYPOINT,
+                                   type='ResNet3dSlowOnly',
                                    base_channels=4,
-                                   num_stages=3,
-                                   out_indices=(2, ),
-                                   stage_blocks=(1, 1, 1),
-                                   conv1_stride_s=1,
-                                   pool1_stride_s=1,
-                                   inflate=(0, 1, 1),
-                                   spatial_strides=(2, 2, 2),
-                                   temporal_strides=(1, 1, 2),
-                                   dilations=(1, 1, 1)),
+                                   stage_blocks=(1, 1, 1)),
                      cls_head=dict(type='I3DHead',
                                    in_channels=64,
                                    num_classes=5,
